@@ -1,1 +1,4 @@
+// The public API of @drydock/core (re-exported by the `drydock` package). Nothing else is importable.
 export * from './dsl/index.js';
+export * from './diagnostics/index.js';
+export type * from './graph/types.js';

@@ -1,0 +1,8 @@
+export { codes, type DiagnosticCode } from './codes.js';
+export {
+  DiagnosticError,
+  error,
+  formatDiagnostic,
+  type ConfigPath,
+  type Diagnostic,
+} from './diagnostic.js';
