@@ -43,7 +43,7 @@ ensure_packages() {
   done
   [[ -z $missing ]] && return 0
   log "installing Debian packages: $missing"
-  export DEBIAN_FRONTEND=noninteractive
+  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
   apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
   # shellcheck disable=SC2086
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >&2
@@ -180,7 +180,7 @@ has_tag() { # repo tag
 ARCH=$(dpkg --print-architecture) # amd64 here; Debian and OCI names agree for amd64/arm64
 WORK=""
 OCI=""
-cleanup() { [[ -n $WORK ]] && rm -rf "$WORK"; }
+cleanup() { if [[ -n $WORK ]]; then rm -rf "$WORK"; fi; }
 trap cleanup EXIT
 workdir() {
   if [[ -z $WORK ]]; then
