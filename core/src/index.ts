@@ -2,3 +2,7 @@
 export * from './dsl/index.js';
 export * from './diagnostics/index.js';
 export type * from './graph/types.js';
+export { GRAPH_VERSION } from './graph/types.js';
+export { canonicalJson, digestOf } from './graph/hash.js';
+export * from './compile/index.js';
+export { renderGraph, type GraphFormat } from './graph/render.js';

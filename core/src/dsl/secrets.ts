@@ -1,4 +1,6 @@
-import type { SecretSpec } from './types.js';
+import { callSite } from './loc.js';
+import { defined } from './plain.js';
+import type { SecretHandle, SecretSpec } from './types.js';
 
 interface Described {
   description?: string;
@@ -26,3 +28,14 @@ export const secret = {
     return { kind: 'secret', source: { from: 'command', command }, ...options };
   },
 };
+
+/** The handle stage functions receive as `secrets.<id>`; lives here so mounts capture the user's call site. */
+export function secretHandle(id: string): SecretHandle {
+  return {
+    id,
+    at: (target = `/run/secrets/${id}`, options = {}) =>
+      defined({ kind: 'mount', type: 'secret', id, target, ...options, loc: callSite() }),
+    env: (name, options = {}) =>
+      defined({ kind: 'mount', type: 'secret', id, env: name, ...options, loc: callSite() }),
+  };
+}

@@ -1,0 +1,2 @@
+export { compile, type CompileOptions, type CompileResult } from './compile.js';
+export { describeArgType, parseArgValue } from './args.js';
