@@ -279,9 +279,9 @@ seed_debian() {
   tar --numeric-owner --xattrs -C "$root" -xf "$tarball"
   # Slim it like the official image: no apt lists/caches, logs, device nodes
   # or host files that debootstrap copied in (docker mounts its own).
-  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/var/cache/debconf/*-old \
-    "$root"/var/log/* "$root"/dev/* "$root"/proc/* "$root"/sys/* "$root"/run/* "$root"/tmp/* \
-    "$root"/etc/hostname "$root"/etc/resolv.conf "$root"/etc/apt/sources.list
+  rm -rf "${root:?}"/var/lib/apt/lists/* "${root:?}"/var/cache/apt/* "${root:?}"/var/cache/debconf/*-old \
+    "${root:?}"/var/log/* "${root:?}"/dev/* "${root:?}"/proc/* "${root:?}"/sys/* "${root:?}"/run/* "${root:?}"/tmp/* \
+    "${root:?}"/etc/hostname "${root:?}"/etc/resolv.conf "${root:?}"/etc/apt/sources.list
   mkdir -p "$root/var/lib/apt/lists/partial" "$root/var/cache/apt/archives/partial"
   chmod 1777 "$root/tmp"
   # apt inside the image uses the same mirror as this machine.
@@ -337,7 +337,7 @@ seed_node() {
   v_npm=$(in_rootfs "$root" npm -v 2>/dev/null) || die "npm does not run in the image"
   [[ $v_node == "v$node_version" ]] || die "node in image says $v_node, expected v$node_version"
   log "node image: node $v_node, npm $v_npm"
-  rm -rf "$root"/var/log/* "$root"/root/.npm
+  rm -rf "${root:?}"/var/log/* "${root:?}"/root/.npm
   umoci repack --image "$OCI:node" --history.created_by "node $node_version from this machine" "$WORK/node"
   umoci config --image "$OCI:node" --os linux --architecture "$ARCH" \
     --config.env "NODE_VERSION=$node_version" --config.cmd node --history.created_by 'CMD ["node"]'
