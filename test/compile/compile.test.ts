@@ -105,7 +105,14 @@ describe('stages', () => {
         },
       },
     } as AnyConfig);
-    expect(img(g, 'a').stages[0]!.nodes.map((n) => n.op)).toEqual(['workdir', 'env', 'run', 'user', 'entrypoint', 'cmd']);
+    expect(img(g, 'a').stages[0]!.nodes.map((n) => n.op)).toEqual([
+      'workdir',
+      'env',
+      'run',
+      'user',
+      'entrypoint',
+      'cmd',
+    ]);
   });
 });
 
@@ -115,7 +122,13 @@ describe('args', () => {
     const runtime = api.stages.find((s) => s.name === 'runtime')!;
     expect(runtime.base).toEqual({ kind: 'image', ref: 'node:${NODE_VERSION}-slim' });
     const env = runtime.nodes.find((n) => n.op === 'env')!;
-    expect(env).toMatchObject({ env: [['PORT', '${PORT}'], ['NODE_ENV', 'production']], args: ['PORT'] });
+    expect(env).toMatchObject({
+      env: [
+        ['PORT', '${PORT}'],
+        ['NODE_ENV', 'production'],
+      ],
+      args: ['PORT'],
+    });
     expect(runtime.nodes.find((n) => n.op === 'expose')).toMatchObject({ ports: ['${PORT}'] });
     expect(api.baked).toEqual([]);
   });
@@ -200,7 +213,9 @@ describe('references and paths', () => {
   });
 
   it('names the stages and the image spelling in an unknown stage error', () => {
-    const [d] = compile({ images: { a: { stages: { one: { from: 'busybox:1' }, two: { from: 'onee' } } } } } as AnyConfig).diagnostics;
+    const [d] = compile({
+      images: { a: { stages: { one: { from: 'busybox:1' }, two: { from: 'onee' } } } },
+    } as AnyConfig).diagnostics;
     expect(d).toMatchObject({ code: 'DD110', path: { image: 'a', stage: 'two', field: 'from', value: 'onee' } });
     expect(d!.hint).toBe("stages: one, two; for an image write onee:TAG or image('onee')");
   });
@@ -241,7 +256,10 @@ describe('references and paths', () => {
   it('rejects duplicate tags across images and bad field values', () => {
     const config = {
       images: {
-        a: { tags: ['r/x:1'], stage: { from: 'busybox:1', expose: [70000], healthcheck: { test: ['true'], interval: '5 sec' } } },
+        a: {
+          tags: ['r/x:1'],
+          stage: { from: 'busybox:1', expose: [70000], healthcheck: { test: ['true'], interval: '5 sec' } },
+        },
         b: { tags: ['r/x:1'], stage: { from: 'Busybox:1', steps: [copy('a', 'b', { chmod: '999' })] } },
       },
     } as AnyConfig;
@@ -259,7 +277,12 @@ describe('the graph', () => {
 
   it('chains definition digests: a changed step changes it and everything after, not before', () => {
     const make = (cmd: string) =>
-      img(ok({ images: { a: { stage: { from: 'busybox:1', steps: [run('one'), run(cmd), run('three')] } } } } as AnyConfig), 'a');
+      img(
+        ok({
+          images: { a: { stage: { from: 'busybox:1', steps: [run('one'), run(cmd), run('three')] } } },
+        } as AnyConfig),
+        'a',
+      );
     const [x, y] = [make('two'), make('TWO')];
     const ids = (i: ImageGraph) => i.stages[0]!.nodes.map((n) => n.id);
     expect(ids(x)[0]).toBe(ids(y)[0]);
@@ -272,7 +295,9 @@ describe('the graph', () => {
     const g = ok(nodeApi as AnyConfig);
     const runNode = img(g, 'api').stages[0]!.nodes.find((n) => n.op === 'run')!;
     expect(runNode.loc?.file).toMatch(/compile\.test\.ts$/);
-    expect(runNode).toMatchObject({ mounts: [{ type: 'secret', id: 'npmrc', target: '/root/.npmrc', required: true }, { type: 'cache' }] });
+    expect(runNode).toMatchObject({
+      mounts: [{ type: 'secret', id: 'npmrc', target: '/root/.npmrc', required: true }, { type: 'cache' }],
+    });
     expect(g.secrets).toEqual(['npmrc']);
     expect(JSON.stringify(g)).not.toContain('sentinel-npm-token-value');
   });

@@ -55,9 +55,7 @@ export function parseArgValue(spec: ArgSpec, raw: string): ArgValue | undefined 
 
 function fitsInt(spec: Extract<ArgSpec, { type: 'int' }>, n: number): boolean {
   return (
-    Number.isSafeInteger(n) &&
-    (spec.min === undefined || n >= spec.min) &&
-    (spec.max === undefined || n <= spec.max)
+    Number.isSafeInteger(n) && (spec.min === undefined || n >= spec.min) && (spec.max === undefined || n <= spec.max)
   );
 }
 
@@ -83,10 +81,7 @@ function defaultFits(spec: ArgSpec): boolean {
 const KNOWN_TYPES = new Set(['enum', 'string', 'int', 'boolean']);
 
 /** Resolves every declared arg from its default and the command line, collecting every problem. */
-export function resolveArgs(
-  specs: ArgSpecs,
-  overrides: Readonly<Record<string, string>>,
-): ResolvedArgs {
+export function resolveArgs(specs: ArgSpecs, overrides: Readonly<Record<string, string>>): ResolvedArgs {
   const diagnostics: Diagnostic[] = [];
   const bindings: ArgBinding[] = [];
   const values: Record<string, ArgValue> = {};
@@ -103,9 +98,7 @@ export function resolveArgs(
       continue;
     }
     if (spec?.kind !== 'arg' || !KNOWN_TYPES.has(spec.type)) {
-      diagnostics.push(
-        error('DD133', `arg "${name}" is not declared with arg.enum/string/int/boolean`, { path }),
-      );
+      diagnostics.push(error('DD133', `arg "${name}" is not declared with arg.enum/string/int/boolean`, { path }));
       continue;
     }
     if (spec.type === 'string' && spec.pattern !== undefined) {

@@ -36,7 +36,9 @@ export interface CompileResult {
 export function compile(config: AnyConfig, options: CompileOptions = {}): CompileResult {
   const diagnostics: Diagnostic[] = [];
   if (config === null || typeof config !== 'object' || typeof config.images !== 'object' || config.images === null) {
-    diagnostics.push(error('DD102', 'the config has no images', { hint: 'export default defineConfig({ images: { … } })' }));
+    diagnostics.push(
+      error('DD102', 'the config has no images', { hint: 'export default defineConfig({ images: { … } })' }),
+    );
     return { graph: { version: GRAPH_VERSION, args: [], secrets: [], images: [] }, diagnostics };
   }
   const argSpecs = config.args ?? {};
@@ -45,7 +47,11 @@ export function compile(config: AnyConfig, options: CompileOptions = {}): Compil
   const secretIds = Object.keys(config.secrets ?? {});
   for (const [id, spec] of Object.entries(config.secrets ?? {})) {
     if (spec?.kind !== 'secret') {
-      diagnostics.push(error('DD103', `secret "${id}" is not declared with secret.env/file/command`, { path: { field: 'secrets', value: id } }));
+      diagnostics.push(
+        error('DD103', `secret "${id}" is not declared with secret.env/file/command`, {
+          path: { field: 'secrets', value: id },
+        }),
+      );
     }
   }
 
@@ -88,7 +94,9 @@ function compileImage(name: string, def: AnyImageDef, input: ImageInput): ImageG
     );
   }
   if (def === null || typeof def !== 'object' || (!('stages' in def) && !('stage' in def))) {
-    diagnostics.push(error('DD114', `image "${name}" has no stages`, { path, hint: 'give it stages: { … } or stage: { … }' }));
+    diagnostics.push(
+      error('DD114', `image "${name}" has no stages`, { path, hint: 'give it stages: { … } or stage: { … }' }),
+    );
     return undefined;
   }
 
@@ -118,7 +126,13 @@ function compileImage(name: string, def: AnyImageDef, input: ImageInput): ImageG
   for (const stage of stageNames) {
     lowered.set(
       stage,
-      lowerStage(stage, evaluated.stages[stage]!, { image: name, stageNames, secretIds: input.secretIds, words, diagnostics }),
+      lowerStage(stage, evaluated.stages[stage]!, {
+        image: name,
+        stageNames,
+        secretIds: input.secretIds,
+        words,
+        diagnostics,
+      }),
     );
   }
 
@@ -139,7 +153,12 @@ function compileImage(name: string, def: AnyImageDef, input: ImageInput): ImageG
 
   const context = normalizeContext(def.context ?? '.', name, diagnostics);
   for (const p of def.platforms ?? []) {
-    if (!PLATFORM.test(p)) diagnostics.push(error('DD160', `image "${name}": platform "${p}" is not os/arch[/variant]`, { path: { ...path, field: 'platforms', value: p } }));
+    if (!PLATFORM.test(p))
+      diagnostics.push(
+        error('DD160', `image "${name}": platform "${p}" is not os/arch[/variant]`, {
+          path: { ...path, field: 'platforms', value: p },
+        }),
+      );
   }
   return {
     name,
@@ -156,7 +175,8 @@ function compileImage(name: string, def: AnyImageDef, input: ImageInput): ImageG
 }
 
 function baseArgs(base: BaseRef): string[] {
-  const refs = base.kind === 'image' ? [base.ref, base.platform ?? ''] : base.kind === 'stage' ? [base.platform ?? ''] : [];
+  const refs =
+    base.kind === 'image' ? [base.ref, base.platform ?? ''] : base.kind === 'stage' ? [base.platform ?? ''] : [];
   return refs.flatMap((r) => [...r.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!));
 }
 

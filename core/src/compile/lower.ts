@@ -1,13 +1,5 @@
 import { error, type ConfigPath, type Diagnostic } from '../diagnostics/index.js';
-import type {
-  FromRef,
-  Healthcheck,
-  ImageHandle,
-  Mount,
-  SourceLoc,
-  StageDef,
-  Step,
-} from '../dsl/types.js';
+import type { FromRef, Healthcheck, ImageHandle, Mount, SourceLoc, StageDef, Step } from '../dsl/types.js';
 import type { BaseRef, Command, MountSpec, Op, Source } from '../graph/types.js';
 import {
   CHECKSUM,
@@ -48,11 +40,7 @@ interface Scope {
   diagnostics: Diagnostic[];
 }
 
-export function lowerStage(
-  name: string,
-  def: StageDef,
-  scope: Omit<Scope, 'stage'>,
-): LoweredStage {
+export function lowerStage(name: string, def: StageDef, scope: Omit<Scope, 'stage'>): LoweredStage {
   const s: Scope = { ...scope, stage: name };
   const ops: LoweredOp[] = [];
   const reads = new Set<string>();
@@ -116,12 +104,18 @@ function where(s: Scope): string {
 function baseRef(from: FromRef<string> | undefined, platform: string | undefined, s: Scope): BaseRef {
   const plat = platform === undefined ? {} : { platform: checkPlatform(platform, s) };
   if (from === undefined) {
-    s.diagnostics.push(error('DD103', `${where(s)} has no "from"`, { ...at(s, 'from'), hint: 'set from: an image such as busybox:1.36, or another stage' }));
+    s.diagnostics.push(
+      error('DD103', `${where(s)} has no "from"`, {
+        ...at(s, 'from'),
+        hint: 'set from: an image such as busybox:1.36, or another stage',
+      }),
+    );
     return { kind: 'scratch' };
   }
   const src = source(from, 'from', s);
   if (src.kind === 'stage') return { kind: 'stage', stage: src.stage, ...plat };
-  if (src.kind === 'image') return src.ref === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: src.ref, ...plat };
+  if (src.kind === 'image')
+    return src.ref === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: src.ref, ...plat };
   return { kind: 'scratch' };
 }
 
@@ -131,7 +125,9 @@ function source(ref: FromRef<string> | ImageHandle, field: string, s: Scope): So
     return { kind: 'image', ref: checkImageRef(s.words.expand((ref as ImageHandle).ref), field, s) };
   }
   if (typeof ref !== 'string') {
-    s.diagnostics.push(error('DD103', `${where(s)}: ${field} must be a stage name or an image reference`, at(s, field)));
+    s.diagnostics.push(
+      error('DD103', `${where(s)}: ${field} must be a stage name or an image reference`, at(s, field)),
+    );
     return { kind: 'context' };
   }
   if (s.stageNames.includes(ref)) return { kind: 'stage', stage: ref };
@@ -171,7 +167,9 @@ function checkPlatform(platform: string, s: Scope): string {
 function envPairs(env: Readonly<Record<string, string | number | boolean>>, s: Scope): [string, string][] {
   return Object.entries(env).map(([k, v]) => {
     if (!ENV_KEY.test(k)) {
-      s.diagnostics.push(error('DD160', `${where(s)}: env name "${k}" may not contain = or whitespace`, at(s, 'env', k)));
+      s.diagnostics.push(
+        error('DD160', `${where(s)}: env name "${k}" may not contain = or whitespace`, at(s, 'env', k)),
+      );
     }
     return [k, s.words.expand(String(v))];
   });
@@ -222,7 +220,10 @@ function chmod(mode: string | undefined, s: Scope): string | undefined {
   if (mode === undefined) return undefined;
   if (!hasToken(mode) && !CHMOD.test(mode)) {
     s.diagnostics.push(
-      error('DD160', `${where(s)}: chmod "${mode}" is not an octal mode`, { ...at(s, 'chmod', mode), hint: "e.g. '0755' or 0o755" }),
+      error('DD160', `${where(s)}: chmod "${mode}" is not an octal mode`, {
+        ...at(s, 'chmod', mode),
+        hint: "e.g. '0755' or 0o755",
+      }),
     );
   }
   return s.words.expand(mode);
@@ -249,7 +250,10 @@ function compact<T extends object>(value: T): T {
 function lowerStep(step: Step, s: Scope): { op: Op; reads: string[] } | undefined {
   if (step === null || typeof step !== 'object' || step.kind !== 'step') {
     s.diagnostics.push(
-      error('DD103', `${where(s)}: a step is not a drydock step`, { ...at(s, 'steps'), hint: 'use run(), copy(), add(), env(), workdir(), user() or shell()' }),
+      error('DD103', `${where(s)}: a step is not a drydock step`, {
+        ...at(s, 'steps'),
+        hint: 'use run(), copy(), add(), env(), workdir(), user() or shell()',
+      }),
     );
     return undefined;
   }
@@ -262,10 +266,22 @@ function lowerStep(step: Step, s: Scope): { op: Op; reads: string[] } | undefine
           ? { shell: s.words.expand(step.command) }
           : { exec: step.command.map((a) => s.words.literal(a, 'RUN (exec form)')) };
       if (step.network !== undefined && !['default', 'none', 'host'].includes(step.network)) {
-        s.diagnostics.push(error('DD160', `${where(s)}: network "${step.network}" is not default, none or host`, at(s, 'network', step.network)));
+        s.diagnostics.push(
+          error(
+            'DD160',
+            `${where(s)}: network "${step.network}" is not default, none or host`,
+            at(s, 'network', step.network),
+          ),
+        );
       }
       if (step.security !== undefined && !['sandbox', 'insecure'].includes(step.security)) {
-        s.diagnostics.push(error('DD160', `${where(s)}: security "${step.security}" is not sandbox or insecure`, at(s, 'security', step.security)));
+        s.diagnostics.push(
+          error(
+            'DD160',
+            `${where(s)}: security "${step.security}" is not sandbox or insecure`,
+            at(s, 'security', step.security),
+          ),
+        );
       }
       return {
         op: compact({ op: 'run', command: cmd, mounts, network: step.network, security: step.security }),
@@ -274,7 +290,10 @@ function lowerStep(step: Step, s: Scope): { op: Op; reads: string[] } | undefine
     }
     case 'copy': {
       const from: Source = step.from === undefined ? { kind: 'context' } : source(step.from, 'copy from', s);
-      const sources = from.kind === 'context' ? contextPaths(step.sources, 'copy source', s) : step.sources.map((p) => s.words.expand(p));
+      const sources =
+        from.kind === 'context'
+          ? contextPaths(step.sources, 'copy source', s)
+          : step.sources.map((p) => s.words.expand(p));
       return {
         op: compact({
           op: 'copy',
@@ -292,10 +311,18 @@ function lowerStep(step: Step, s: Scope): { op: Op; reads: string[] } | undefine
     }
     case 'add': {
       const urls = step.sources.filter(isUrl);
-      const local = contextPaths(step.sources.filter((p) => !isUrl(p)), 'add source', s);
+      const local = contextPaths(
+        step.sources.filter((p) => !isUrl(p)),
+        'add source',
+        s,
+      );
       if (step.checksum !== undefined && (!CHECKSUM.test(step.checksum) || urls.length !== step.sources.length)) {
         s.diagnostics.push(
-          error('DD160', `${where(s)}: add checksum must be sha256:<64 hex> and is only for http(s) sources`, at(s, 'checksum', step.checksum)),
+          error(
+            'DD160',
+            `${where(s)}: add checksum must be sha256:<64 hex> and is only for http(s) sources`,
+            at(s, 'checksum', step.checksum),
+          ),
         );
       }
       return {
@@ -322,7 +349,9 @@ function lowerStep(step: Step, s: Scope): { op: Op; reads: string[] } | undefine
     case 'shell':
       return { op: { op: 'shell', shell: step.shell.map((a) => s.words.literal(a, 'SHELL')) }, reads: [] };
     default:
-      s.diagnostics.push(error('DD103', `${where(s)}: unknown step op "${(step as { op: string }).op}"`, at(s, 'steps')));
+      s.diagnostics.push(
+        error('DD103', `${where(s)}: unknown step op "${(step as { op: string }).op}"`, at(s, 'steps')),
+      );
       return undefined;
   }
 }
@@ -334,7 +363,13 @@ function mount(m: Mount, s: Scope, reads: string[]): MountSpec {
       const from = m.from === undefined ? undefined : source(m.from, 'cache from', s);
       if (from?.kind === 'stage') reads.push(from.stage);
       if (m.sharing !== undefined && !['shared', 'private', 'locked'].includes(m.sharing)) {
-        s.diagnostics.push(error('DD160', `${where(s)}: cache sharing "${m.sharing}" is not shared, private or locked`, at(s, 'sharing', m.sharing)));
+        s.diagnostics.push(
+          error(
+            'DD160',
+            `${where(s)}: cache sharing "${m.sharing}" is not shared, private or locked`,
+            at(s, 'sharing', m.sharing),
+          ),
+        );
       }
       return compact({
         type: 'cache',
@@ -352,13 +387,26 @@ function mount(m: Mount, s: Scope, reads: string[]): MountSpec {
     case 'bind': {
       const from: Source = m.from === undefined ? { kind: 'context' } : source(m.from, 'bind from', s);
       if (from.kind === 'stage') reads.push(from.stage);
-      const src = m.source === undefined ? undefined : from.kind === 'context' ? contextPaths([m.source], 'bind source', s)[0] : s.words.expand(m.source);
+      const src =
+        m.source === undefined
+          ? undefined
+          : from.kind === 'context'
+            ? contextPaths([m.source], 'bind source', s)[0]
+            : s.words.expand(m.source);
       return compact({ type: 'bind', target: target!, from, source: src, readwrite: m.readwrite });
     }
     case 'tmpfs':
       return compact({ type: 'tmpfs', target: target!, size: m.size });
     case 'ssh':
-      return compact({ type: 'ssh', id: m.id, target, required: m.required, mode: octalMode(m.mode), uid: m.uid, gid: m.gid });
+      return compact({
+        type: 'ssh',
+        id: m.id,
+        target,
+        required: m.required,
+        mode: octalMode(m.mode),
+        uid: m.uid,
+        gid: m.gid,
+      });
     case 'secret': {
       if (!s.secretIds.includes(m.id)) {
         s.diagnostics.push(
@@ -381,7 +429,9 @@ function mount(m: Mount, s: Scope, reads: string[]): MountSpec {
       });
     }
     default:
-      s.diagnostics.push(error('DD103', `${where(s)}: unknown mount type "${(m as { type: string }).type}"`, at(s, 'mounts')));
+      s.diagnostics.push(
+        error('DD103', `${where(s)}: unknown mount type "${(m as { type: string }).type}"`, at(s, 'mounts')),
+      );
       return { type: 'tmpfs', target: '/' };
   }
 }

@@ -6,6 +6,7 @@
  */
 const OPEN = '\u0000ddarg:';
 const CLOSE = '\u0000';
+// eslint-disable-next-line no-control-regex -- tokens are delimited by NUL on purpose
 const TOKEN = /\u0000ddarg:([A-Za-z_][A-Za-z0-9_]*)\u0000/g;
 
 export function tokenFor(name: string): string {

@@ -1,8 +1,2 @@
 export { codes, type DiagnosticCode } from './codes.js';
-export {
-  DiagnosticError,
-  error,
-  formatDiagnostic,
-  type ConfigPath,
-  type Diagnostic,
-} from './diagnostic.js';
+export { DiagnosticError, error, formatDiagnostic, type ConfigPath, type Diagnostic } from './diagnostic.js';

@@ -6,10 +6,7 @@ interface Described {
 
 /** Typed build args. Each becomes an `ARG` with its default in the emitted Dockerfile. */
 export const arg = {
-  enum<const V extends string>(
-    values: readonly V[],
-    options: Described & { default?: NoInfer<V> } = {},
-  ): EnumArg<V> {
+  enum<const V extends string>(values: readonly V[], options: Described & { default?: NoInfer<V> } = {}): EnumArg<V> {
     return { kind: 'arg', type: 'enum', values: [...values], ...options };
   },
   string(options: Described & { default?: string; pattern?: RegExp | string } = {}): StringArg {

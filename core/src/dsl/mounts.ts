@@ -4,7 +4,6 @@ import type { BindMount, CacheMount, FromRef, SshMount, TmpfsMount } from './typ
 
 type Opts<T> = Omit<T, 'kind' | 'type' | 'target' | 'loc'>;
 
-
 /** A persistent cache directory for one RUN step (package manager caches, compiler caches). */
 export function cache(target: string, options: Opts<CacheMount> = {}): CacheMount {
   return defined({ kind: 'mount', type: 'cache', target, ...options, loc: callSite() });

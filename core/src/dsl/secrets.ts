@@ -35,7 +35,6 @@ export function secretHandle(id: string): SecretHandle {
     id,
     at: (target = `/run/secrets/${id}`, options = {}) =>
       defined({ kind: 'mount', type: 'secret', id, target, ...options, loc: callSite() }),
-    env: (name, options = {}) =>
-      defined({ kind: 'mount', type: 'secret', id, env: name, ...options, loc: callSite() }),
+    env: (name, options = {}) => defined({ kind: 'mount', type: 'secret', id, env: name, ...options, loc: callSite() }),
   };
 }

@@ -19,7 +19,6 @@ function octal(mode: string | number | undefined): string | undefined {
   return typeof mode === 'number' ? mode.toString(8).padStart(4, '0') : mode;
 }
 
-
 /** Stage names a step's bind mounts refer to, so a misspelt `bind({ from })` is a type error. */
 type BindFrom<M> = M extends readonly (infer E)[]
   ? E extends { type: 'bind'; from?: infer F }
@@ -65,11 +64,7 @@ export function copy<const F extends string = never>(
 }
 
 /** ADD: extracts local tar archives; downloads http(s) URLs, verified by `checksum` when given. */
-export function add(
-  sources: string | readonly string[],
-  dest: string,
-  options: AddOptions = {},
-): AddStep {
+export function add(sources: string | readonly string[], dest: string, options: AddOptions = {}): AddStep {
   return defined({
     kind: 'step',
     op: 'add',

@@ -43,13 +43,8 @@ export type ArgSpec = EnumArg | StringArg | IntArg | BoolArg;
 export type ArgSpecs = Record<string, ArgSpec>;
 
 /** The TypeScript type of an arg's value inside stages. */
-export type ArgValue<A> = A extends EnumArg<infer V>
-  ? V
-  : A extends IntArg
-    ? number
-    : A extends BoolArg
-      ? boolean
-      : string;
+export type ArgValue<A> =
+  A extends EnumArg<infer V> ? V : A extends IntArg ? number : A extends BoolArg ? boolean : string;
 
 export type ArgValues<A extends ArgSpecs> = { readonly [K in keyof A]: ArgValue<A[K]> };
 
@@ -94,11 +89,7 @@ export type SecretHandles<S extends SecretSpecs> = { readonly [K in keyof S]: Se
  * `ghcr.io/org/img`, `alpine@sha256:…`). A bare word is read as a stage name, so a misspelt
  * stage is a type error; use `image('busybox')` for an untagged image.
  */
-export type ImageString =
-  | 'scratch'
-  | `${string}:${string}`
-  | `${string}/${string}`
-  | `${string}@${string}`;
+export type ImageString = 'scratch' | `${string}:${string}` | `${string}/${string}` | `${string}@${string}`;
 export interface ImageHandle {
   readonly kind: 'image';
   readonly ref: string;
@@ -167,12 +158,7 @@ export interface SecretMount {
   readonly required?: boolean;
   readonly loc?: SourceLoc;
 }
-export type Mount<F extends string = string> =
-  | CacheMount
-  | BindMount<F>
-  | TmpfsMount
-  | SshMount
-  | SecretMount;
+export type Mount<F extends string = string> = CacheMount | BindMount<F> | TmpfsMount | SshMount | SecretMount;
 
 // ---------------------------------------------------------------------------------------------
 // Steps (instructions that run in order inside a stage)
@@ -269,13 +255,7 @@ export interface ShellStep {
 }
 
 export type Step<F extends string = string> =
-  | RunStep<F>
-  | CopyStep<F>
-  | AddStep
-  | EnvStep
-  | WorkdirStep
-  | UserStep
-  | ShellStep;
+  RunStep<F> | CopyStep<F> | AddStep | EnvStep | WorkdirStep | UserStep | ShellStep;
 
 // ---------------------------------------------------------------------------------------------
 // Stages and images
@@ -334,22 +314,19 @@ interface ImageCommon {
   description?: string;
 }
 
-export interface StagedImageDef<A extends ArgSpecs, S extends SecretSpecs, N extends string>
-  extends ImageCommon {
+export interface StagedImageDef<A extends ArgSpecs, S extends SecretSpecs, N extends string> extends ImageCommon {
   stages: StagesDef<N> | ((ctx: StageContext<A, S>) => StagesDef<N>);
   /** The stage the image is made of (default: the last stage). */
   target?: N;
 }
 
 /** A single-stage image, written without a `stages` map. */
-export interface SingleStageImageDef<A extends ArgSpecs, S extends SecretSpecs>
-  extends ImageCommon {
+export interface SingleStageImageDef<A extends ArgSpecs, S extends SecretSpecs> extends ImageCommon {
   stage: StageDef<never> | ((ctx: StageContext<A, S>) => StageDef<never>);
 }
 
 export type ImageDef<A extends ArgSpecs, S extends SecretSpecs, N extends string> =
-  | StagedImageDef<A, S, N>
-  | SingleStageImageDef<A, S>;
+  StagedImageDef<A, S, N> | SingleStageImageDef<A, S>;
 
 /** Stage names of one image as written: the keys of `stages`, or of what the stages function returns. */
 export type StageNamesOf<T> = T extends { stages: infer St }
@@ -363,9 +340,7 @@ type LooseStageDef = Omit<StageDef<string>, 'from'> & { from: ImageRef | (string
 export type ImagesShape<A extends ArgSpecs, S extends SecretSpecs> = Record<
   string,
   | (ImageCommon & {
-      stages:
-        | Record<string, StageDef<string>>
-        | ((ctx: StageContext<A, S>) => Record<string, LooseStageDef>);
+      stages: Record<string, StageDef<string>> | ((ctx: StageContext<A, S>) => Record<string, LooseStageDef>);
       target?: string;
     })
   | SingleStageImageDef<A, S>

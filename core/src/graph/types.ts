@@ -79,10 +79,7 @@ export interface StageGraph {
 
 export type Command = { shell: string } | { exec: string[] };
 
-export type Source =
-  | { kind: 'context' }
-  | { kind: 'stage'; stage: string }
-  | { kind: 'image'; ref: string };
+export type Source = { kind: 'context' } | { kind: 'stage'; stage: string } | { kind: 'image'; ref: string };
 
 export type MountSpec =
   | {
