@@ -6,3 +6,4 @@ export { GRAPH_VERSION } from './graph/types.js';
 export { canonicalJson, digestOf } from './graph/hash.js';
 export * from './compile/index.js';
 export { renderGraph, type GraphFormat } from './graph/render.js';
+export * from './dockerfile/index.js';
