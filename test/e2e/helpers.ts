@@ -1,0 +1,132 @@
+/**
+ * Helpers for the end-to-end tests: run the built CLI and the engine's own docker client, find free
+ * ports, wait for HTTP servers, and scan files for a value without reading them whole.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../cli/bin/drydock.js', import.meta.url));
+/** The engine's own client (20.10, BuildKit built in); /usr/local/bin/docker is a newer client only. */
+export const DOCKER = '/usr/bin/docker';
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Runs a program to completion; never throws for a non-zero exit (see `ok`). */
+export function exec(file: string, args: readonly string[], options: RunOptions = {}): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(file, args, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8') + (signal ? `\n[killed by ${signal}]` : ''),
+      });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** The result, or an error showing the command and the tail of its output. */
+export function ok(what: string, r: Result): Result {
+  if (r.code === 0) return r;
+  const tail = (s: string) => s.trimEnd().split('\n').slice(-40).join('\n');
+  throw new Error(`${what} exited ${r.code}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
+}
+
+export function docker(args: readonly string[], options: RunOptions = {}): Promise<Result> {
+  return exec(DOCKER, args, { ...options, env: { DOCKER_BUILDKIT: '1', ...options.env } });
+}
+
+/** The built CLI (`npm run build` first), as a user would run it. */
+export function drydock(args: readonly string[], options: RunOptions = {}): Promise<Result> {
+  return exec(process.execPath, [CLI, '--no-color', ...args], options);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePromise(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export interface HttpReply {
+  status: number;
+  body: string;
+}
+
+/** GETs a URL, retrying while the server is not up yet. */
+export async function httpGet(url: string, timeoutMs = 20_000): Promise<HttpReply> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      return { status: res.status, body: await res.text() };
+    } catch (e) {
+      last = e;
+      await sleep(200);
+    }
+  }
+  throw new Error(`GET ${url}: no answer within ${timeoutMs} ms (${String(last)})`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Waits until `check` returns a value other than undefined. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await sleep(250);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Whether a file contains `needle`, read in chunks (image tarballs are too big to read whole). */
+export async function fileContains(path: string, needle: string): Promise<boolean> {
+  const target = Buffer.from(needle);
+  let carry = Buffer.alloc(0);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    const window = Buffer.concat([carry, chunk]);
+    if (window.includes(target)) return true;
+    carry = window.subarray(Math.max(0, window.length - (target.length - 1)));
+  }
+  return false;
+}
