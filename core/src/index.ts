@@ -5,5 +5,6 @@ export type * from './graph/types.js';
 export { GRAPH_VERSION } from './graph/types.js';
 export { canonicalJson, digestOf } from './graph/hash.js';
 export * from './compile/index.js';
+export * from './config/index.js';
 export { renderGraph, type GraphFormat } from './graph/render.js';
 export * from './dockerfile/index.js';
