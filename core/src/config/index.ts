@@ -2,3 +2,4 @@
 export { CONFIG_NAMES, findConfig } from './find.js';
 export { loadConfig, type LoadedConfig, type LoadOptions } from './load.js';
 export { locate, withLocations } from './locate.js';
+export { checkHost, type HostCheckInput } from './host.js';
