@@ -136,7 +136,7 @@ function csv(fields: string[]): string {
 
 /** Escapes bake's HCL template syntax so the string is taken literally. */
 function esc(s: string): string {
-  return s.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  return s.replace(/([$%])\{/g, (_, sigil: string) => `${sigil}${sigil}{`);
 }
 
 function posix(p: string): string {
