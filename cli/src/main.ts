@@ -1,0 +1,16 @@
+/** The `drydock` executable's entry (bin/drydock.js imports it): runs the program on this process. */
+import { main } from './program.js';
+
+// `drydock graph | head` closes stdout early: that is not an error worth a stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+process.exitCode = await main({
+  argv: process.argv.slice(2),
+  cwd: process.cwd(),
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+});

@@ -1,0 +1,38 @@
+/**
+ * Every option the CLI knows, as `node:util` parseArgs configs: the global ones and each
+ * command's own. Their help text lives in help.ts.
+ */
+import type { ParseArgsConfig } from 'node:util';
+
+export type OptionConfigs = NonNullable<ParseArgsConfig['options']>;
+
+export const globalOptions = {
+  config: { type: 'string', short: 'c' },
+  arg: { type: 'string', multiple: true },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} satisfies OptionConfigs;
+
+export const commandOptions = {
+  emit: {
+    'out-dir': { type: 'string', short: 'o' },
+    check: { type: 'boolean' },
+  },
+  graph: {
+    format: { type: 'string', short: 'f' },
+  },
+  ls: {
+    json: { type: 'boolean' },
+  },
+  check: {},
+  help: {},
+} satisfies Record<string, OptionConfigs>;
+
+export type CommandName = keyof typeof commandOptions;
+
+export const commandNames = Object.keys(commandOptions) as CommandName[];
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(commandOptions, name);
+}
