@@ -21,8 +21,8 @@ Commands:
   help [COMMAND]        Show a command's help
 
 Options for every command:
-  -c, --config PATH     config file, or a directory holding images.config.ts
-                        (default: the current directory)
+  -c, --config PATH     config file, or a directory holding images.config.ts (or .mts,
+                        .js, .mjs); default: the current directory
   --arg NAME=VALUE      set a build arg (repeatable); checked against its declared type
   --no-color            no colors, like NO_COLOR=1 (colors are only used on a terminal)
   -h, --help            show help
@@ -38,10 +38,13 @@ export const commandHelp: Record<CommandName, string> = {
 Writes, for each image (all of them unless some are named):
   DIR/<image>.Dockerfile               the image as a Dockerfile (args stay ARGs)
   DIR/<image>.Dockerfile.dockerignore  its ignore rules (BuildKit reads <Dockerfile>.dockerignore)
-and DIR/docker-bake.json with one target per image, then prints the paths it wrote.
+and DIR/docker-bake.json with one target per image. Prints the paths it wrote; files that
+are already up to date are left alone.
 
-Build them with any BuildKit, e.g. from the config's directory:
-  docker buildx bake -f dockerfiles/docker-bake.json
+Build them with any BuildKit: every image at once from DIR, where the bake file's relative
+paths resolve with every buildx release, or one image from the config's directory:
+  cd dockerfiles && docker buildx bake
+  DOCKER_BUILDKIT=1 docker build -f dockerfiles/<image>.Dockerfile <context>
 
 Options:
   -o, --out-dir DIR   where to write (default: dockerfiles/ next to the config file). A

@@ -3,7 +3,7 @@
  * `drydock graph --format json > graph.json` stays clean. Colors only on a terminal, and never
  * with NO_COLOR (https://no-color.org) or --no-color.
  */
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '@drydock/core';
 
 export interface Stream {
@@ -70,9 +70,10 @@ export class Output {
     this.print(this.paint('green', line, this.stdout));
   }
 
-  /** The path as the user would type it from where they ran drydock. */
+  /** The path as the user would type it from where they ran drydock: relative, unless absolute is shorter. */
   relative(file: string): string {
-    return relative(this.cwd, file) || '.';
+    const rel = relative(this.cwd, file) || '.';
+    return isAbsolute(file) && file.length < rel.length ? file : rel;
   }
 
   private formatDiagnostic(d: Diagnostic): string {

@@ -95,3 +95,14 @@ describe('colors', () => {
     );
   });
 });
+
+describe('paths in output', () => {
+  const out = new Output(new Captured(), new Captured(), { noColorFlag: false, env: {} }, '/home/me/repo/services');
+
+  it('are relative to the working directory, unless the absolute path is shorter', () => {
+    expect(out.relative('/home/me/repo/services/api/images.config.ts')).toBe('api/images.config.ts');
+    expect(out.relative('/home/me/repo/images.config.ts')).toBe('../images.config.ts');
+    expect(out.relative('/tmp/out/api.Dockerfile')).toBe('/tmp/out/api.Dockerfile');
+    expect(out.relative('/home/me/repo/services')).toBe('.');
+  });
+});
