@@ -5,7 +5,7 @@
  * main.ts runs it on the real process; tests can run it on their own streams and commands.
  */
 import type { Diagnostic } from '@drydock/core';
-import { parseCommandLine, type CommandLine } from './args.js';
+import { parseCommandLine } from './args.js';
 import { commands as builtinCommands, type CommandEntry } from './commands/index.js';
 import type { CommandName } from './options.js';
 import { commandHelp, mainHelp, seeHelp } from './help.js';
@@ -31,9 +31,8 @@ export async function main(
   // Read before parsing, so a usage error honours --no-color too.
   const choice = { noColorFlag: proc.argv.includes('--no-color'), env: proc.env };
   const out = new Output(proc.stdout, proc.stderr, choice, proc.cwd);
-  let line: CommandLine | undefined;
   try {
-    line = parseCommandLine(proc.argv);
+    const line = parseCommandLine(proc.argv);
     if (line.help) {
       out.printRaw(line.command ? commandHelp[line.command] : mainHelp);
       return 0;
