@@ -59,13 +59,18 @@ function roundTripGraph(): Graph {
                 { type: 'tmpfs', target: '/scratch' },
               ],
             }),
+            node({
+              op: 'run',
+              command: { exec: ['sh', '-c', 'cp "/ctx/my file.txt" /out/exec.txt'] },
+              mounts: [{ type: 'bind', target: '/ctx', from: { kind: 'context' } }],
+            }),
           ]),
           stage('runtime', 'busybox:${BASE_TAG}', [
             node({
               op: 'copy',
               from: { kind: 'stage', stage: 'build' },
-              sources: ['/out/artifact.txt'],
-              dest: '/app/artifact.txt',
+              sources: ['/out/artifact.txt', '/out/exec.txt'],
+              dest: '/app/',
               chown: '65534:65534',
               chmod: '0640',
             }),
@@ -208,6 +213,7 @@ describe('round trip through docker 20.10 BuildKit', () => {
         '65534:65534 640',
       );
       expect(cat(tag, '/app/my file.txt')).toBe('spaced\n');
+      expect(cat(tag, '/app/exec.txt')).toBe('spaced\n');
       expect(cat(tag, '/greeting.txt')).toBe(GREETING);
       // The emitted <image>.Dockerfile.dockerignore replaced the context's: both its patterns and the config's applied.
       const sent = docker(['run', '--rm', '--entrypoint', 'ls', tag, '-a', '/ctx']).split('\n').filter(Boolean);
