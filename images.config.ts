@@ -12,11 +12,11 @@
  *   busybox, which is made from debian's busybox-static: whichever image comes first needs the host.)
  * - Files from outside the repository. A context is a directory relative to this file (absolute
  *   contexts are an error, DD122), so the inputs setup.sh takes from the host are staged first:
- *     mkdir -p test/.tmp/bench/debian test/.tmp/bench/node/lib
- *     cp /var/cache/drydock-test/debian-bookworm-minbase-amd64.tar test/.tmp/bench/debian/
- *     n=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
- *     cp -a "$n/bin" "$n/include" test/.tmp/bench/node/ && cp -a "$(npm root -g)" test/.tmp/bench/node/lib/
- *   (`ignore` keeps only node, npm, corepack and node's headers out of bin/, lib/ and include/).
+ *     b=test/.tmp/bench; n=$(readlink -f "$(command -v node)"); g=$(npm root -g)
+ *     mkdir -p $b/debian $b/node/bin $b/node/include $b/node/lib/node_modules
+ *     cp /var/cache/drydock-test/debian-bookworm-minbase-amd64.tar $b/debian/
+ *     cp "$n" $b/node/bin/node && cp -a "$(dirname "$(dirname "$n")")/include/node" $b/node/include/
+ *     cp -a "$g/npm" "$g/corepack" $b/node/lib/node_modules/
  * - Values the image config needs that are computed at build time: setup.sh reads the node version
  *   off the binary; here it is an arg defaulting to the version of the node evaluating this file,
  *   which on the bench machine is that same binary.
@@ -77,16 +77,26 @@ export default defineConfig({
               copy(['package.json', 'package-lock.json', 'tsconfig.base.json'], './'),
               copy('core/package.json', './core/'),
               copy('cli/package.json', './cli/'),
-              // No scripts: the root `prepare` would build before the sources are here.
-              run('npm ci --ignore-scripts --no-audit --no-fund', { mounts: npm }),
+              // No scripts: the root `prepare` would build before the sources are here. `npm install`,
+              // not `npm ci`: the committed lockfile lacks rollup's optional per-platform packages,
+              // which `npm ci` (npm 11) rejects as out of sync.
+              run('npm install --ignore-scripts --no-audit --no-fund', { mounts: npm }),
               copy('core', './core'),
               copy('cli', './cli'),
-              run(sh('npm run build', 'npm pack --workspace core --workspace cli --pack-destination /pack')),
+              run(
+                sh(
+                  'npm run build',
+                  'mkdir /pack',
+                  'npm pack --workspace core --workspace cli --pack-destination /pack',
+                ),
+              ),
             ],
           },
           runtime: {
             from: `node:${args.DRYDOCK_NODE}-slim`,
             workdir: '/opt/drydock',
+            // A mounted project's `import … from 'drydock'` resolves to this install.
+            env: { NODE_PATH: '/opt/drydock/node_modules' },
             steps: [
               run(
                 sh(
@@ -168,7 +178,7 @@ export default defineConfig({
             // Slim it like the official image: no apt lists or caches, logs, device nodes or host files.
             run(
               sh(
-                'rm -rf var/lib/apt/lists/* var/cache/apt/* var/log/* dev/* proc/* sys/* run/* tmp/*',
+                'rm -rf var/lib/apt/lists/* var/cache/apt/* var/cache/debconf/*-old var/log/* dev/* proc/* sys/* run/* tmp/*',
                 'rm -f etc/hostname etc/resolv.conf etc/apt/sources.list.d/*',
                 'mkdir -p var/lib/apt/lists/partial var/cache/apt/archives/partial',
                 'chmod 1777 tmp',
