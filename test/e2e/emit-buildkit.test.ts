@@ -7,136 +7,46 @@
  * run and removed at the end, as are containers. npm's cache lives in BuildKit's cache mount, so
  * reruns do not download packages again.
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, docker, drydock, fileContains, freePort, httpGet, ok, waitFor, type Result } from './helpers.js';
+import { buildArgs, buildImage, emitTo, envOf, inspect, target, type BuildOptions, type Emitted } from './emitted.js';
+import {
+  ROOT,
+  Resources,
+  docker,
+  drydock,
+  fileContains,
+  freePort,
+  httpGet,
+  npmrcWithSentinel,
+  ok,
+  requireBench,
+  waitFor,
+  type Result,
+} from './helpers.js';
 
-const RUN_ID = `${Date.now().toString(36)}-${process.pid}`;
-const created = { images: new Set<string>(), containers: new Set<string>(), dirs: new Set<string>() };
+const res = new Resources();
+const RUN_ID = res.runId;
+const tagFor = (name: string) => res.tag(name);
 let tmp = '';
 
-/** A tag no other run uses: `drydock-e2e/<name>:<run id>`. */
-function tagFor(name: string): string {
-  const tag = `drydock-e2e/${name}:${RUN_ID}`;
-  created.images.add(tag);
-  return tag;
-}
-
 beforeAll(async () => {
-  const info = await docker(['info', '--format', '{{.ServerVersion}}']);
-  if (info.code !== 0) {
-    throw new Error(
-      `no Docker engine answers /usr/bin/docker: run "sudo bash test/env/setup.sh" first\n${info.stderr}`,
-    );
-  }
-  if (!existsSync(join(ROOT, 'cli/dist/main.js'))) throw new Error('the CLI is not built: run "npm run build" first');
-  tmp = await mkdtemp(join(tmpdir(), 'drydock-e2e-'));
-  created.dirs.add(tmp);
+  await requireBench();
+  tmp = res.dir(await mkdtemp(join(tmpdir(), 'drydock-e2e-')));
 });
 
-afterAll(async () => {
-  if (created.containers.size > 0) await docker(['rm', '-f', '-v', ...created.containers]);
-  // One by one: a tag that was never built (a build expected to fail) must not stop the others.
-  const removals = await Promise.all(
-    [...created.images].map(async (tag) => ({ tag, r: await docker(['rmi', '-f', tag]) })),
-  );
-  for (const { tag, r } of removals) {
-    if (r.code !== 0 && !/No such image/.test(r.stderr)) console.warn(`could not remove ${tag}: ${r.stderr.trim()}`);
-  }
-  for (const dir of created.dirs) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => res.cleanup());
 
 // ------------------------------------------------------------------------------------------------
 // emit, bake targets, build, run
 
-interface BakeTarget {
-  context: string;
-  dockerfile: string;
-  tags?: string[];
-  args?: Record<string, string>;
-  secret?: string[];
-  target?: string;
-}
-interface Emitted {
-  dir: string;
-  bake: { group: { default: { targets: string[] } }; target: Record<string, BakeTarget> };
-  /** The emitted files by name, read right after emit. */
-  files: Map<string, string>;
-}
-
 /** `drydock emit -c <config> -o <tmp>/<name>`, with the written files read back. */
-async function emit(config: string, name: string, extra: readonly string[] = []): Promise<Emitted> {
-  const dir = join(tmp, name);
-  ok(`drydock emit -c ${config}`, await drydock(['emit', '-c', config, '-o', dir, ...extra]));
-  const files = new Map<string, string>();
-  for (const name of (await readdir(dir)).sort()) files.set(name, await readFile(join(dir, name), 'utf8'));
-  const bake = JSON.parse(files.get('docker-bake.json') ?? 'null') as Emitted['bake'];
-  expect(bake, 'emit writes docker-bake.json').toBeTruthy();
-  return { dir, bake, files };
-}
+const emit = (config: string, name: string, extra: readonly string[] = []) => emitTo(config, join(tmp, name), extra);
 
-/** An image's build inputs as the bake file gives them: context relative to the bake file, Dockerfile to the context. */
-function target(e: Emitted, image: string): { context: string; dockerfile: string; bake: BakeTarget } {
-  const t = e.bake.target[image];
-  if (!t) throw new Error(`docker-bake.json has no target "${image}" (has: ${Object.keys(e.bake.target).join(', ')})`);
-  const context = resolve(e.dir, t.context);
-  return { context, dockerfile: resolve(context, t.dockerfile), bake: t };
-}
-
-interface BuildOptions {
-  args?: Record<string, string | number>;
-  secrets?: string[];
-  target?: string;
-  noCache?: boolean;
-  /** Build this context instead of the bake file's (same Dockerfile). */
-  context?: string;
-}
-
-function buildArgs(tag: string, e: Emitted, image: string, o: BuildOptions = {}): string[] {
-  const t = target(e, image);
-  return [
-    'build',
-    '--progress=plain',
-    '-f',
-    t.dockerfile,
-    '-t',
-    tag,
-    ...Object.entries(o.args ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
-    ...(o.secrets ?? []).flatMap((s) => ['--secret', s]),
-    ...(o.target ? ['--target', o.target] : []),
-    ...(o.noCache ? ['--no-cache'] : []),
-    o.context ?? t.context,
-  ];
-}
-
-/** `DOCKER_BUILDKIT=1 docker build -f <emitted Dockerfile> <context>`; returns the tag. */
-async function build(name: string, e: Emitted, image: string, o: BuildOptions = {}): Promise<string> {
-  const tag = tagFor(name);
-  const args = buildArgs(tag, e, image, o);
-  ok(`docker ${args.join(' ')}`, await docker(args));
-  return tag;
-}
-
-async function inspect(tag: string): Promise<ImageConfig> {
-  const r = ok(`docker image inspect ${tag}`, await docker(['image', 'inspect', tag]));
-  return (JSON.parse(r.stdout) as { Config: ImageConfig }[])[0]!.Config;
-}
-interface ImageConfig {
-  User: string;
-  Env: string[];
-  Cmd: string[] | null;
-  Entrypoint: string[] | null;
-  WorkingDir: string;
-  ExposedPorts?: Record<string, object>;
-  Labels: Record<string, string> | null;
-  Healthcheck?: { Test: string[]; Interval?: number; Retries?: number };
-}
-
-const envOf = (c: ImageConfig) =>
-  Object.fromEntries(c.Env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+/** Builds an emitted image under a fresh tag; returns the tag. */
+const build = (name: string, e: Emitted, image: string, o: BuildOptions = {}) => buildImage(tagFor(name), e, image, o);
 
 async function runOnce(tag: string, args: readonly string[] = [], input?: string): Promise<Result> {
   return ok(
@@ -154,9 +64,7 @@ async function runDetached(tag: string, extra: readonly string[] = []): Promise<
     `docker run -d ${tag}`,
     await docker(['run', '-d', '--network', 'host', '--health-interval', '1s', ...extra, tag]),
   );
-  const id = r.stdout.trim();
-  created.containers.add(id);
-  return id;
+  return res.container(r.stdout.trim());
 }
 
 async function healthOf(id: string): Promise<string> {
@@ -269,7 +177,7 @@ describe('examples/hello', () => {
 
   it('emit --check fails once the config changes', async () => {
     const copy = join(ROOT, 'test/.tmp', `hello-${RUN_ID}`);
-    created.dirs.add(copy);
+    res.dir(copy);
     await mkdir(dirname(copy), { recursive: true });
     await cp(join(ROOT, config), copy, { recursive: true });
     const out = join(copy, 'out');
@@ -401,27 +309,6 @@ describe('examples/node-api', () => {
     await expectCheckCatchesEdits(config, e, 'node-api.Dockerfile');
   });
 });
-
-/**
- * An .npmrc that is safe to hand to the build: a token for a scope nothing uses, on a host that
- * does not exist (the sentinel), and, when this machine trusts extra CAs (a TLS-intercepting
- * proxy between the build and registry.npmjs.org), those CAs, since npm in the node image would
- * otherwise reject the registry's certificate. Registry settings are what the secret is for.
- */
-async function npmrcWithSentinel(sentinel: string): Promise<string> {
-  const lines = [
-    '# drydock e2e: harmless; the token below is a sentinel the tests look for in built images',
-    '@drydock-sentinel:registry=https://npm.invalid/',
-    `//npm.invalid/:_authToken=${sentinel}`,
-  ];
-  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
-  if (extraCa && existsSync(extraCa)) {
-    const pems =
-      (await readFile(extraCa, 'utf8')).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    for (const pem of pems) lines.push(`ca[]="${pem.replace(/\r?\n/g, '\\n')}"`);
-  }
-  return lines.join('\n') + '\n';
-}
 
 // ------------------------------------------------------------------------------------------------
 

@@ -3,8 +3,10 @@
  * ports, wait for HTTP servers, and scan files for a value without reading them whole.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -129,4 +131,78 @@ export async function fileContains(path: string, needle: string): Promise<boolea
     carry = window.subarray(Math.max(0, window.length - (target.length - 1)));
   }
   return false;
+}
+
+/**
+ * An .npmrc that is safe to hand to a build as its `npmrc` secret: a token for a scope nothing
+ * uses, on a host that does not exist (the sentinel the tests look for in built images), and, when
+ * this machine trusts CAs that Node does not ship (a TLS-intercepting proxy between builds and
+ * registry.npmjs.org), those CAs, since npm in the node image would otherwise reject the registry's
+ * certificate. Registry settings are what the secret is for. Only the extra CAs: npm exports its
+ * config to install scripts as environment variables, and a whole CA bundle would not fit (E2BIG).
+ */
+export async function npmrcWithSentinel(sentinel: string): Promise<string> {
+  const lines = [
+    '# drydock e2e: harmless; the token below is a sentinel the tests look for in built images',
+    '@drydock-sentinel:registry=https://npm.invalid/',
+    `//npm.invalid/:_authToken=${sentinel}`,
+  ];
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+  if (extraCa && existsSync(extraCa)) {
+    const norm = (pem: string) => pem.replace(/\s+/g, '');
+    const known = new Set(rootCertificates.map(norm));
+    const pems = (await readFile(extraCa, 'utf8')).match(
+      /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g,
+    );
+    for (const pem of pems ?? []) if (!known.has(norm(pem))) lines.push(`ca[]="${pem.replace(/\r?\n/g, '\\n')}"`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Images, containers and directories a test file makes, all removed by `cleanup()` (in `afterAll`). */
+export class Resources {
+  readonly runId = `${Date.now().toString(36)}-${process.pid}`;
+  private readonly images = new Set<string>();
+  private readonly containers = new Set<string>();
+  private readonly dirs = new Set<string>();
+
+  /** A tag no other run uses: `drydock-e2e/<name>:<run id>`. */
+  tag(name: string): string {
+    const tag = `drydock-e2e/${name}:${this.runId}`;
+    this.images.add(tag);
+    return tag;
+  }
+
+  container(id: string): string {
+    this.containers.add(id);
+    return id;
+  }
+
+  dir(path: string): string {
+    this.dirs.add(path);
+    return path;
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.containers.size > 0) await docker(['rm', '-f', '-v', ...this.containers]);
+    // One by one: a tag that was never built (a build expected to fail) must not stop the others.
+    const removals = await Promise.all(
+      [...this.images].map(async (tag) => ({ tag, r: await docker(['rmi', '-f', tag]) })),
+    );
+    for (const { tag, r } of removals) {
+      if (r.code !== 0 && !/No such image/.test(r.stderr)) console.warn(`could not remove ${tag}: ${r.stderr.trim()}`);
+    }
+    for (const dir of this.dirs) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Fails fast, with what to do, when the bench or the build is missing. */
+export async function requireBench(): Promise<void> {
+  const info = await docker(['info', '--format', '{{.ServerVersion}}']);
+  if (info.code !== 0) {
+    throw new Error(`no Docker engine answers ${DOCKER}: run "sudo bash test/env/setup.sh" first\n${info.stderr}`);
+  }
+  if (!existsSync(CLI.replace(/bin\/drydock\.js$/, 'dist/main.js'))) {
+    throw new Error('the CLI is not built: run "npm run build" first');
+  }
 }
