@@ -71,6 +71,25 @@ describe('args given on the command line', () => {
   });
 });
 
+describe('drydock check', () => {
+  it('passes for examples that need nothing from the machine', async () => {
+    for (const config of ['examples/hello', 'examples/monorepo']) {
+      const r = await drydock(['check', '-c', config]);
+      expect(r.code, config + r.stdout + r.stderr).toBe(0);
+    }
+  });
+
+  it("reports node-api's required secret until NPMRC_PATH names a file", async () => {
+    const missing = await drydock(['check', '-c', 'examples/node-api'], { env: { NPMRC_PATH: '' } });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/DD140.*NPMRC_PATH/);
+    const given = await drydock(['check', '-c', 'examples/node-api'], {
+      env: { NPMRC_PATH: join(ROOT, 'examples/node-api/package.json') },
+    });
+    expect(given.code, given.stdout + given.stderr).toBe(0);
+  });
+});
+
 describe("the repository's own images.config.ts", () => {
   it('loads and compiles: the drydock image and the bench base images', async () => {
     const parsed = JSON.parse(await graph('.', 'json')) as { images: { name: string; stages: unknown[] }[] };
