@@ -1,5 +1,7 @@
 /** `drydock graph`: every format from the built CLI, on a real project. */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Graph } from '@drydock/core';
@@ -78,5 +80,24 @@ describe.concurrent('drydock graph', () => {
     const run = await drydock(['graph', '-f', 'json'], { cwd: basic });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(await graph('-f', 'json'));
+  });
+});
+
+describe('a config outside any node_modules that has drydock', () => {
+  it('imports the drydock that is loading it (global installs, container images)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drydock-outside-'));
+    try {
+      writeFileSync(
+        join(dir, 'images.config.ts'),
+        "import { defineConfig, run } from 'drydock';\n" +
+          "export default defineConfig({ images: { solo: { stage: { from: 'busybox:1.35', steps: [run('true')] } } } });\n",
+      );
+      const r = await drydock(['graph', '-c', dir]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('image solo');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { register } from 'esbuild-register/dist/node';
 
 /** What evaluating a config gave: its module exports, or what it threw. */
@@ -8,6 +9,23 @@ export type Evaluation =
 
 type Resolve = (request: string, parent: { filename?: string | null } | undefined, ...rest: unknown[]) => string;
 const loader = Module as unknown as { _resolveFilename: Resolve; _cache: Record<string, unknown> };
+
+/**
+ * The library's own names. A config outside any node_modules tree that has drydock (a global
+ * install, a container image, a checkout with no npm install) still imports the drydock that is
+ * loading it: `drydock` is exactly a re-export of this package's public entry.
+ */
+const OWN_PACKAGES = new Set(['drydock', '@drydock/core']);
+const OWN_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url));
+
+function resolveOwn(resolve: (request: string) => string, request: string): string {
+  try {
+    return resolve(request);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    return OWN_ENTRY;
+  }
+}
 
 /** TypeScript sources imported ESM-style, with the extension of the file they compile to. */
 const TS_TWIN: Record<string, string> = { '.js': '.ts', '.jsx': '.tsx', '.mjs': '.mts', '.cjs': '.cts' };
@@ -30,6 +48,7 @@ export function evaluate(file: string): Evaluation {
   const original = loader._resolveFilename;
   loader._resolveFilename = function (this: unknown, request, parent, ...rest) {
     const resolve = (r: string) => original.call(this, r, parent, ...rest);
+    if (OWN_PACKAGES.has(request)) return resolveOwn(resolve, request);
     if (!isPath(request) || !parent?.filename || !local.has(parent.filename)) return resolve(request);
     const resolved = resolveWithTwin(resolve, request);
     if (!/[\\/]node_modules[\\/]/.test(resolved)) local.add(resolved);
