@@ -40,10 +40,15 @@ function graph(images: { name: string; context: string; mounts: string[] }[]): G
           base: { kind: 'image', ref: 'busybox:1.36' },
           baseDigest: 'sha256:1',
           dependsOn: [],
-          nodes: i.mounts.map((id, n) => ({
+          // `id?` mounts the secret with required: false.
+          nodes: i.mounts.map((m, n) => ({
             op: 'run',
-            command: { shell: `use ${id}` },
-            mounts: [{ type: 'secret', id, target: `/run/secrets/${id}` }],
+            command: { shell: `use ${m}` },
+            mounts: [
+              m.endsWith('?')
+                ? { type: 'secret', id: m.slice(0, -1), target: `/run/secrets/${m.slice(0, -1)}`, required: false }
+                : { type: 'secret', id: m, target: `/run/secrets/${m}` },
+            ],
             id: `sha256:run${n}`,
             parent: 'sha256:1',
             inputs: [],
@@ -102,6 +107,14 @@ describe('checkHost', () => {
     expect(found[0]!.message).toContain('DRYDOCK_TEST_TOKEN');
     expect(found[1]!.message).toContain('secrets/missing.txt');
     expect(found[3]!.message).toContain('drydock-test-no-such-program');
+  });
+
+  it('accepts a missing source when every step mounting it has required: false', async () => {
+    const optional = graph([{ name: 'present', context: 'ctx', mounts: ['missingFile?', 'fromEnv?'] }]);
+    expect(await checkHost({ graph: optional, configDir: dir, secrets, env: {} })).toEqual([]);
+    const mixed = graph([{ name: 'present', context: 'ctx', mounts: ['missingFile?', 'missingFile'] }]);
+    const found = await checkHost({ graph: mixed, configDir: dir, secrets, env: {} });
+    expect(found.map((d) => [d.code, d.loc?.line])).toEqual([['DD140', 101]]);
   });
 
   it('DD140 when the file an env var names is missing', async () => {

@@ -50,14 +50,17 @@ export async function checkHost(input: HostCheckInput): Promise<Diagnostic[]> {
   return out;
 }
 
-/** Secret ids mounted by RUN nodes, with the first mounting step's loc, in graph order. */
+/**
+ * Secret ids that some RUN node requires, with the first such step's loc, in graph order. A mount
+ * with `required: false` runs without its secret, so a missing source is not a problem for it.
+ */
 function usedSecrets(graph: Graph): Map<string, SourceLoc | undefined> {
   const used = new Map<string, SourceLoc | undefined>();
   for (const image of graph.images) {
     for (const stage of image.stages) {
       for (const node of stage.nodes) {
         if (node.op !== 'run') continue;
-        for (const m of node.mounts) if (m.type === 'secret' && !used.has(m.id)) used.set(m.id, node.loc);
+        for (const m of node.mounts) if (m.type === 'secret' && m.required !== false && !used.has(m.id)) used.set(m.id, node.loc);
       }
     }
   }
