@@ -9,7 +9,7 @@ const formats: Record<GraphFormat, true> = { text: true, dot: true, mermaid: tru
 export const graph: Command = async (ctx) => {
   const format = parseFormat(stringOption(ctx, 'format') ?? 'text');
   const project = await openProject(ctx);
-  ctx.out.printRaw(renderGraph(project.graph, format, { images: ctx.line.positionals }));
+  ctx.out.printRaw(renderGraph(project.graph, format, { images: ctx.line.positionals, relativeTo: project.dir }));
   return 0;
 };
 

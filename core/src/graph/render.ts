@@ -2,6 +2,7 @@
  * `drydock graph`: the instruction graph as text, Graphviz dot, Mermaid or JSON. Every format is
  * a pure function of the graph, so the output is deterministic and diffable.
  */
+import { relative } from 'node:path';
 import { DiagnosticError, error } from '../diagnostics/index.js';
 import { renderDot } from './render-dot.js';
 import { renderMermaid } from './render-mermaid.js';
@@ -13,6 +14,8 @@ export type GraphFormat = 'text' | 'dot' | 'mermaid' | 'json';
 export interface RenderOptions {
   /** Only these images (all when absent or empty); an unknown name is a DD150 error. */
   images?: readonly string[];
+  /** For json: write `loc.file` relative to this directory (the config's), so the output is portable. */
+  relativeTo?: string;
 }
 
 export function renderGraph(graph: Graph, format: GraphFormat, options: RenderOptions = {}): string {
@@ -25,7 +28,7 @@ export function renderGraph(graph: Graph, format: GraphFormat, options: RenderOp
     case 'mermaid':
       return renderMermaid(selected);
     case 'json':
-      return JSON.stringify(selected, null, 2) + '\n';
+      return JSON.stringify(selected, portableLocs(options.relativeTo), 2) + '\n';
     default:
       throw new Error(`unknown graph format ${JSON.stringify(format)}`);
   }
@@ -42,4 +45,11 @@ function selectImages(graph: Graph, names: readonly string[] | undefined): Graph
     );
   }
   return { ...graph, images: graph.images.filter((i) => names.includes(i.name)) };
+}
+
+/** A JSON replacer that rewrites absolute call-site files against `dir`, with posix separators. */
+function portableLocs(dir: string | undefined): ((key: string, value: unknown) => unknown) | undefined {
+  if (dir === undefined) return undefined;
+  return (key, value) =>
+    key === 'file' && typeof value === 'string' ? relative(dir, value).split('\\').join('/') : value;
 }
