@@ -7,4 +7,5 @@ export { canonicalJson, digestOf } from './graph/hash.js';
 export * from './compile/index.js';
 export * from './config/index.js';
 export { renderGraph, type GraphFormat } from './graph/render.js';
+export { loadProject, type Project, type ProjectOptions } from './project.js';
 export * from './dockerfile/index.js';
