@@ -117,6 +117,20 @@ describe('RUN', () => {
     ).toBe('RUN --mount=type=tmpfs,target=/t <<EOF2\ncat > /x <<EOF\nhello\nEOF\nEOF2');
   });
 
+  it('keeps backslash-continued lines, which the built-in frontend joins as sh would', () => {
+    expect(
+      emit({ op: 'run', command: { shell: 'apt-get update && \\\n    apt-get install -y curl' }, mounts: [] }),
+    ).toBe('RUN apt-get update && \\\n    apt-get install -y curl');
+  });
+
+  it('uses a heredoc where joined lines would differ from sh: single quotes, comments, blank lines', () => {
+    const heredoc = (shell: string) => emit({ op: 'run', command: { shell }, mounts: [] }).startsWith('RUN <<EOF\n');
+    expect(heredoc("echo 'a \\\n b'")).toBe(true);
+    expect(heredoc('echo a && \\\n# note\n echo b')).toBe(true);
+    expect(heredoc('echo a \\\n\n echo b')).toBe(true);
+    expect(heredoc('echo a\necho b')).toBe(true);
+  });
+
   it('uses a heredoc where one line would be misread: a trailing backslash or JSON-looking text', () => {
     expect(emit({ op: 'run', command: { shell: 'echo a \\' }, mounts: [] })).toBe('RUN <<EOF\necho a \\\nEOF');
     expect(emit({ op: 'run', command: { shell: '["echo", "hi"]' }, mounts: [] })).toBe(

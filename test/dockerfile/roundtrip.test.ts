@@ -80,6 +80,12 @@ function roundTripGraph(): Graph {
             node({ op: 'run', command: { shell: 'printf "%s" "${GREETING}" > /greeting.txt' }, mounts: [] }, [
               'GREETING',
             ]),
+            // Continuation lines: the built-in frontend joins them as sh would.
+            node({
+              op: 'run',
+              command: { shell: 'echo one > /continued.txt && \\\n    echo "two  three" >> /continued.txt' },
+              mounts: [],
+            }),
             node(
               {
                 op: 'label',
@@ -181,6 +187,7 @@ describe('round trip through docker 20.10 BuildKit', () => {
     () => {
       const text = readFileSync(dockerfile, 'utf8');
       expect(text).not.toContain('# syntax=');
+      expect(text).toContain('echo one > /continued.txt && \\\n    echo');
       expect(text).toContain('COPY ["my file.txt", "/app/my file.txt"]');
       const { tag, config } = build();
 
@@ -215,6 +222,7 @@ describe('round trip through docker 20.10 BuildKit', () => {
       expect(cat(tag, '/app/my file.txt')).toBe('spaced\n');
       expect(cat(tag, '/app/exec.txt')).toBe('spaced\n');
       expect(cat(tag, '/greeting.txt')).toBe(GREETING);
+      expect(cat(tag, '/continued.txt')).toBe('one\ntwo  three\n');
       // The emitted <image>.Dockerfile.dockerignore replaced the context's: both its patterns and the config's applied.
       const sent = docker(['run', '--rm', '--entrypoint', 'ls', tag, '-a', '/ctx']).split('\n').filter(Boolean);
       expect(sent).toEqual(expect.arrayContaining(['input.txt', 'my file.txt', '.dockerignore']));

@@ -50,7 +50,7 @@
  * frontend, so they never require a syntax line here.
  */
 import type { MountSpec, Op } from '../graph/types.js';
-import { fitsOneLine } from './quote.js';
+import { runForm } from './quote.js';
 
 export const FEATURES = {
   'run-heredoc': { label: 'RUN with a multi-line script (heredoc)', since: '1.4' },
@@ -87,7 +87,7 @@ export function opFeatures(op: Op): FeatureId[] {
   };
   switch (op.op) {
     case 'run':
-      if ('shell' in op.command && !fitsOneLine(op.command.shell)) out.push('run-heredoc');
+      if ('shell' in op.command && runForm(op.command.shell) === 'heredoc') out.push('run-heredoc');
       if (op.network === 'none' || op.network === 'host') out.push('network');
       if (op.security === 'insecure') out.push('security');
       for (const m of op.mounts) out.push(...mountFeatures(m));

@@ -5,7 +5,17 @@
 import { DiagnosticError, error } from '../diagnostics/index.js';
 import type { SourceLoc } from '../dsl/types.js';
 import type { Command, HealthcheckSpec, MountSpec, Op, Source } from '../graph/types.js';
-import { csvField, doubleQuote, escapeWord, fitsOneLine, flag, hasLineBreak, jsonArray, word } from './quote.js';
+import {
+  csvField,
+  doubleQuote,
+  escapeWord,
+  fitsOneLine,
+  flag,
+  hasLineBreak,
+  jsonArray,
+  runForm,
+  word,
+} from './quote.js';
 
 export interface RenderContext {
   /** The name `--from=` / `from=` uses for a stage or image (images with variables get an alias stage). */
@@ -36,7 +46,9 @@ export function renderOp(node: Located, ctx: RenderContext): string {
       if (node.security === 'insecure') flags.push('--security=insecure');
       if ('exec' in node.command) return continued('RUN', [...flags, jsonArray(node.command.exec)]);
       const script = node.command.shell;
-      if (fitsOneLine(script)) return continued('RUN', [...flags, script]);
+      const form = runForm(script);
+      if (form === 'line') return continued('RUN', [...flags, script]);
+      if (form === 'continued') return ['RUN', ...flags, script].join(' ');
       // A multi-line script becomes a heredoc, which BuildKit runs as `<shell> <script>`.
       const delimiter = heredocDelimiter(script);
       const body = script.endsWith('\n') ? script : script + '\n';

@@ -83,6 +83,25 @@ export function jsonArray(items: readonly string[]): string {
  * Whether a shell-form command can be written after `RUN`/`CMD` on one line: no line breaks, no
  * trailing backslash (a line continuation) and not something the parser would take for JSON.
  */
+/**
+ * How a shell-form RUN is written: on one line; as continuation lines when every line break
+ * follows a `\` (the Dockerfile parser joins them, as sh would); else as a heredoc (dockerfile 1.4).
+ * Continuations are only the same command without single quotes (sh keeps `\`+newline inside them,
+ * the parser does not) and without comment or blank lines (the parser drops those).
+ */
+export function runForm(command: string): 'line' | 'continued' | 'heredoc' {
+  if (fitsOneLine(command)) return 'line';
+  const lines = command.split('\n');
+  const continued =
+    !command.includes('\r') &&
+    !command.includes("'") &&
+    !looksLikeJson(command) &&
+    lines.slice(0, -1).every((l) => /\\$/.test(l) && !/\\\\$/.test(l)) &&
+    lines.slice(1).every((l) => l.trim() !== '' && !l.trim().startsWith('#')) &&
+    !/\\[ \t]*$/.test(lines.at(-1)!);
+  return continued ? 'continued' : 'heredoc';
+}
+
 export function fitsOneLine(command: string): boolean {
   if (hasLineBreak(command) || /\\[ \t]*$/.test(command)) return false;
   return !looksLikeJson(command);
