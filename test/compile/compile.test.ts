@@ -62,7 +62,7 @@ const codes = (config: AnyConfig, args?: Record<string, string>) =>
 
 describe('stages', () => {
   it('keeps only the stages the target needs, dependencies first', () => {
-    const api = img(ok(nodeApi as AnyConfig), 'api');
+    const api = img(ok(nodeApi), 'api');
     expect(api.target).toBe('runtime');
     expect(api.stages.map((s) => s.name)).toEqual(['deps', 'build', 'runtime']);
     expect(api.stages.find((s) => s.name === 'runtime')!.dependsOn).toEqual(['build']);
@@ -79,12 +79,12 @@ describe('stages', () => {
           target: 'final',
         },
       },
-    } as AnyConfig);
+    });
     expect(img(g, 'a').stages.map((s) => s.name)).toEqual(['builder', 'final']);
   });
 
   it('makes a single-stage image a stage named after the image', () => {
-    const g = ok({ images: { web: { stage: { from: 'busybox:1.35', cmd: ['true'] } } } } as AnyConfig);
+    const g = ok({ images: { web: { stage: { from: 'busybox:1.35', cmd: ['true'] } } } });
     expect(img(g, 'web').stages.map((s) => s.name)).toEqual(['web']);
     expect(img(g, 'web').target).toBe('web');
   });
@@ -104,7 +104,7 @@ describe('stages', () => {
           },
         },
       },
-    } as AnyConfig);
+    });
     expect(img(g, 'a').stages[0]!.nodes.map((n) => n.op)).toEqual([
       'workdir',
       'env',
@@ -118,7 +118,7 @@ describe('stages', () => {
 
 describe('args', () => {
   it('keeps args symbolic where a Dockerfile expands them', () => {
-    const api = img(ok(nodeApi as AnyConfig), 'api');
+    const api = img(ok(nodeApi), 'api');
     const runtime = api.stages.find((s) => s.name === 'runtime')!;
     expect(runtime.base).toEqual({ kind: 'image', ref: 'node:${NODE_VERSION}-slim' });
     const env = runtime.nodes.find((n) => n.op === 'env')!;
@@ -134,8 +134,8 @@ describe('args', () => {
   });
 
   it('gives the same definition digests for any arg value while args stay symbolic', () => {
-    const a = img(ok(nodeApi as AnyConfig), 'api');
-    const b = img(ok(nodeApi as AnyConfig, { NODE_VERSION: '22', PORT: '8080' }), 'api');
+    const a = img(ok(nodeApi), 'api');
+    const b = img(ok(nodeApi, { NODE_VERSION: '22', PORT: '8080' }), 'api');
     expect(b.stages.map((s) => s.nodes.map((n) => n.id))).toEqual(a.stages.map((s) => s.nodes.map((n) => n.id)));
     expect(b.digest).not.toBe(a.digest); // the image digest does cover the values used
   });
@@ -182,7 +182,7 @@ describe('args', () => {
   });
 
   it('reports a value outside the arg type with what is allowed', () => {
-    const { diagnostics } = compile(nodeApi as AnyConfig, { args: { NODE_VERSION: '21', PORT: '70000' } });
+    const { diagnostics } = compile(nodeApi, { args: { NODE_VERSION: '21', PORT: '70000' } });
     expect(diagnostics.map((d) => d.code)).toEqual(['DD130', 'DD130']);
     expect(diagnostics[0]!.message).toContain('one of 20, 22');
     expect(diagnostics[1]!.message).toContain('from 1 to 65535');
@@ -215,7 +215,7 @@ describe('references and paths', () => {
   it('names the stages and the image spelling in an unknown stage error', () => {
     const [d] = compile({
       images: { a: { stages: { one: { from: 'busybox:1' }, two: { from: 'onee' } } } },
-    } as AnyConfig).diagnostics;
+    }).diagnostics;
     expect(d).toMatchObject({ code: 'DD110', path: { image: 'a', stage: 'two', field: 'from', value: 'onee' } });
     expect(d!.hint).toBe("stages: one, two; for an image write onee:TAG or image('onee')");
   });
@@ -246,7 +246,7 @@ describe('references and paths', () => {
           },
         },
       },
-    } as AnyConfig);
+    });
     const out = img(g, 'a').stages[1]!;
     expect(out.base).toEqual({ kind: 'scratch' });
     expect(out.dependsOn).toEqual(['src']);
@@ -269,10 +269,10 @@ describe('references and paths', () => {
 
 describe('the graph', () => {
   it('is deterministic and JSON-serializable', () => {
-    const a = JSON.stringify(ok(nodeApi as AnyConfig));
-    const b = JSON.stringify(ok(nodeApi as AnyConfig));
+    const a = JSON.stringify(ok(nodeApi));
+    const b = JSON.stringify(ok(nodeApi));
     expect(a).toBe(b);
-    expect(JSON.parse(a)).toEqual(ok(nodeApi as AnyConfig));
+    expect(JSON.parse(a)).toEqual(ok(nodeApi));
   });
 
   it('chains definition digests: a changed step changes it and everything after, not before', () => {
@@ -280,7 +280,7 @@ describe('the graph', () => {
       img(
         ok({
           images: { a: { stage: { from: 'busybox:1', steps: [run('one'), run(cmd), run('three')] } } },
-        } as AnyConfig),
+        }),
         'a',
       );
     const [x, y] = [make('two'), make('TWO')];
@@ -292,7 +292,7 @@ describe('the graph', () => {
 
   it('records the config line of each step and keeps secrets as ids only', () => {
     process.env.NPMRC = 'sentinel-npm-token-value';
-    const g = ok(nodeApi as AnyConfig);
+    const g = ok(nodeApi);
     const runNode = img(g, 'api').stages[0]!.nodes.find((n) => n.op === 'run')!;
     expect(runNode.loc?.file).toMatch(/compile\.test\.ts$/);
     expect(runNode).toMatchObject({

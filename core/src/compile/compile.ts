@@ -100,13 +100,14 @@ function compileImage(name: string, def: AnyImageDef, input: ImageInput): ImageG
     return undefined;
   }
 
-  // A single-stage image is a one-stage map named after the image.
+  // A single-stage image is a one-stage map named after the image. The context is built by
+  // evaluateStages to match the config's declared args and secrets, hence the casts to `never`.
   const produce =
     'stages' in def
       ? (ctx: StageContext<never, never>) =>
-          (typeof def.stages === 'function' ? def.stages(ctx) : def.stages) as Record<string, StageDef>
+          (typeof def.stages === 'function' ? def.stages(ctx as never) : def.stages) as Record<string, StageDef>
       : (ctx: StageContext<never, never>) => ({
-          [name]: (typeof def.stage === 'function' ? def.stage(ctx) : def.stage) as StageDef,
+          [name]: (typeof def.stage === 'function' ? def.stage(ctx as never) : def.stage) as StageDef,
         });
   const evaluated = evaluateStages({ image: name, produce, ...input });
   if (!evaluated) return undefined;

@@ -370,9 +370,19 @@ export interface Config<
   images: I & NoInfer<ImagesDef<A, S, I>>;
 }
 
-/** A config with its type parameters erased, as the loader and compiler see it. */
+/**
+ * A config with its type parameters erased, as the loader and compiler see it. Every typed config
+ * is one: stage functions take `never`, since a function of any particular args is still a function.
+ */
 export interface AnyConfig {
   args?: ArgSpecs;
   secrets?: SecretSpecs;
-  images: ImagesShape<ArgSpecs, SecretSpecs>;
+  images: Record<string, AnyImageDef>;
 }
+
+export type AnyImageDef =
+  | (ImageCommon & {
+      stages: Record<string, StageDef<string>> | ((ctx: never) => Record<string, LooseStageDef>);
+      target?: string;
+    })
+  | (ImageCommon & { stage: StageDef<never> | ((ctx: never) => StageDef<never>) });
