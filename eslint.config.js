@@ -7,7 +7,9 @@ const banned = (patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'test/.tmp/**', '**/__snapshots__/**', 'examples/**/dockerfiles/**'] },
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', 'test/.tmp/**', '**/__snapshots__/**', 'examples/**/dockerfiles/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

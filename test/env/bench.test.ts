@@ -10,8 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 const DOCKER = '/usr/bin/docker'; // the engine's own client (BuildKit built in)
 const REG = '127.0.0.1:5000';
 const AUTH_REG = '127.0.0.1:5001';
-const ARCH =
-  ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
+const ARCH = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
 const LONG = 180_000;
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
@@ -37,11 +36,9 @@ afterAll(() => {
 
 describe('test bench (test/env/setup.sh)', () => {
   it(`registry ${REG} serves library/busybox:latest for linux/${ARCH}`, () => {
-    const out = execFileSync(
-      'skopeo',
-      ['inspect', '--tls-verify=false', `docker://${REG}/library/busybox:latest`],
-      { encoding: 'utf8' },
-    );
+    const out = execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${REG}/library/busybox:latest`], {
+      encoding: 'utf8',
+    });
     const info = JSON.parse(out) as { Os: string; Architecture: string; RepoTags: string[] };
     expect(info.Os).toBe('linux');
     expect(info.Architecture).toBe(ARCH);
@@ -53,10 +50,7 @@ describe('test bench (test/env/setup.sh)', () => {
     () => {
       const dir = mkdtempSync(join(tmpdir(), 'drydock-bench-'));
       tmpDirs.push(dir);
-      writeFileSync(
-        join(dir, 'Dockerfile'),
-        'FROM busybox\nRUN echo built > /built.txt\nCMD ["cat","/built.txt"]\n',
-      );
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nRUN echo built > /built.txt\nCMD ["cat","/built.txt"]\n');
       const tag = `drydock-bench-probe:${process.pid}-${Date.now()}`;
       created.push(tag);
       // --pull makes BuildKit resolve busybox from the registry (the mirror)
@@ -83,13 +77,7 @@ describe('test bench (test/env/setup.sh)', () => {
     'debian:bookworm-slim pulls through the mirror and is Debian 12',
     () => {
       run(DOCKER, ['pull', '-q', 'debian:bookworm-slim']);
-      const out = run(DOCKER, [
-        'run',
-        '--rm',
-        'debian:bookworm-slim',
-        'cat',
-        '/etc/debian_version',
-      ]);
+      const out = run(DOCKER, ['run', '--rm', 'debian:bookworm-slim', 'cat', '/etc/debian_version']);
       expect(out.trim()).toMatch(/^12/);
     },
     LONG,

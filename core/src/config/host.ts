@@ -60,7 +60,8 @@ function usedSecrets(graph: Graph): Map<string, SourceLoc | undefined> {
     for (const stage of image.stages) {
       for (const node of stage.nodes) {
         if (node.op !== 'run') continue;
-        for (const m of node.mounts) if (m.type === 'secret' && m.required !== false && !used.has(m.id)) used.set(m.id, node.loc);
+        for (const m of node.mounts)
+          if (m.type === 'secret' && m.required !== false && !used.has(m.id)) used.set(m.id, node.loc);
       }
     }
   }
