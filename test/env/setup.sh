@@ -26,7 +26,7 @@ AUTH_REG=127.0.0.1:5001
 AUTH_USER=drydock
 AUTH_PASS=drydock-test-pw
 IMG_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-PACKAGES=(docker.io runc docker-registry busybox-static debootstrap skopeo umoci apache2-utils curl graphviz)
+PACKAGES=(docker.io runc docker-registry busybox-static debootstrap skopeo umoci apache2-utils curl graphviz attr)
 
 mkdir -p "$STATE" "$LOGS" "$CACHE" "$RUN"
 # Serialise concurrent runs (e.g. two `npm test`s). Daemons started below get
