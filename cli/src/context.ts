@@ -14,9 +14,10 @@ export interface CommandContext {
 export type Command = (ctx: CommandContext) => Promise<number>;
 
 /** Loads and compiles the config named by -c (default: the current directory) with the --arg values. */
-export function openProject(ctx: CommandContext): Promise<Project> {
+/** Loads the config; `requireArgValues: false` for commands that work with args left unset. */
+export function openProject(ctx: CommandContext, options: { requireArgValues?: boolean } = {}): Promise<Project> {
   const config = stringOption(ctx, 'config');
-  return loadProject({ cwd: ctx.cwd, ...(config === undefined ? {} : { config }), args: ctx.line.args });
+  return loadProject({ cwd: ctx.cwd, ...(config === undefined ? {} : { config }), args: ctx.line.args, ...options });
 }
 
 export function stringOption(ctx: CommandContext, name: string): string | undefined {

@@ -12,6 +12,11 @@ export interface ProjectOptions {
   config?: string;
   /** Raw `--arg NAME=VALUE` values. */
   args?: Readonly<Record<string, string>>;
+  /**
+   * Whether every arg needs a value (default true). Emitting, printing and listing do not: a
+   * required arg without one stays a bare `ARG NAME`, to be given with `--build-arg`.
+   */
+  requireArgValues?: boolean;
 }
 
 /** A loaded, compiled config: what every command starts from. */
@@ -32,7 +37,10 @@ export interface Project {
  */
 export async function loadProject(options: ProjectOptions): Promise<Project> {
   const loaded = await loadConfig(resolve(options.cwd, options.config ?? '.'), { cwd: options.cwd });
-  const { graph, diagnostics } = compile(loaded.config, { args: options.args ?? {} });
+  const compiled = compile(loaded.config, { args: options.args ?? {} });
+  const diagnostics =
+    options.requireArgValues === false ? compiled.diagnostics.filter((d) => d.code !== 'DD132') : compiled.diagnostics;
+  const graph = compiled.graph;
   if (diagnostics.some((d) => d.severity === 'error')) {
     throw new DiagnosticError(await withLocations(diagnostics, loaded.file));
   }

@@ -12,7 +12,7 @@ export const DEFAULT_OUT_DIR = 'dockerfiles';
 
 /** `drydock emit [IMAGE...] [-o DIR] [--check]`. */
 export const emit: Command = async (ctx) => {
-  const project = await openProject(ctx);
+  const project = await openProject(ctx, { requireArgValues: false });
   const images = [...new Set(ctx.line.positionals)];
   checkImageNames(project.graph, images);
   const outOption = stringOption(ctx, 'out-dir');

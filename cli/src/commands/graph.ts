@@ -8,7 +8,7 @@ const formats: Record<GraphFormat, true> = { text: true, dot: true, mermaid: tru
 /** `drydock graph [IMAGE...] [-f FORMAT]`: the instruction graph on stdout. */
 export const graph: Command = async (ctx) => {
   const format = parseFormat(stringOption(ctx, 'format') ?? 'text');
-  const project = await openProject(ctx);
+  const project = await openProject(ctx, { requireArgValues: false });
   ctx.out.printRaw(renderGraph(project.graph, format, { images: ctx.line.positionals, relativeTo: project.dir }));
   return 0;
 };

@@ -5,7 +5,7 @@ import { table } from '../table.js';
 
 /** `drydock ls [IMAGE...] [--json]`: images, args and secrets, as tables or JSON. */
 export const ls: Command = async (ctx) => {
-  const project = await openProject(ctx);
+  const project = await openProject(ctx, { requireArgValues: false });
   checkImageNames(project.graph, ctx.line.positionals);
   const list = listing(project.config, project.graph, ctx.line.positionals);
   if (flag(ctx, 'json')) ctx.out.printRaw(JSON.stringify(list, null, 2) + '\n');
