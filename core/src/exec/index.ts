@@ -1,0 +1,6 @@
+// The RUN executor: one step under runc on an overlay of its parent layers.
+export { runStep, assertAvailable, type ExecMount, type RunStepOptions } from './executor.js';
+export { ExecCancelled, ExecError, ExecutorUnavailable } from './errors.js';
+export { resolveUser, type ResolvedUser } from './user.js';
+export { secureJoin } from './paths.js';
+export type { ProcessSpec } from './spec.js';

@@ -1,0 +1,35 @@
+import { lstat, readlink } from 'node:fs/promises';
+import { posix } from 'node:path';
+
+/**
+ * Resolves a container path against a rootfs on the host, following symlinks as the container
+ * would see them: absolute targets restart at the rootfs and `..` never climbs above it. The last
+ * component is followed too unless `followLast` is false. Missing components are kept as written.
+ */
+export async function secureJoin(root: string, containerPath: string, followLast = true): Promise<string> {
+  const parts = posix
+    .normalize('/' + containerPath)
+    .split('/')
+    .filter(Boolean);
+  const resolved: string[] = [];
+  let hops = 0;
+  while (parts.length > 0) {
+    const part = parts.shift()!;
+    if (part === '..') {
+      resolved.pop();
+      continue;
+    }
+    const candidate = [...resolved, part];
+    const isLast = parts.length === 0;
+    const stat = await lstat(root + '/' + candidate.join('/')).catch(() => undefined);
+    if (stat?.isSymbolicLink() && (followLast || !isLast)) {
+      if (++hops > 255) throw new Error(`too many symlinks resolving ${containerPath}`);
+      const target = await readlink(root + '/' + candidate.join('/'));
+      if (target.startsWith('/')) resolved.length = 0;
+      parts.unshift(...target.split('/').filter(Boolean));
+      continue;
+    }
+    resolved.push(part);
+  }
+  return posix.join(root, '/', ...resolved);
+}

@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import { tool } from './host.js';
+
+/** runc's state lives apart from docker's, so drydock's containers never mix with a daemon's. */
+export const RUNC_ROOT = '/run/drydock/runc';
+
+export interface RuncResult {
+  exitCode: number;
+  cancelled: boolean;
+}
+
+/**
+ * `runc run` of a prepared bundle, stdio piped (no terminal). On abort the container is killed;
+ * it is always deleted, so no state outlives the step.
+ */
+export function runContainer(o: {
+  id: string;
+  bundle: string;
+  signal?: AbortSignal;
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}): Promise<RuncResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('runc', ['--root', RUNC_ROOT, 'run', '--bundle', o.bundle, o.id], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let cancelled = false;
+    const kill = (): void => {
+      cancelled = true;
+      // The container may not have started yet; runc kill then fails and the process exit does the rest.
+      tool('runc', ['--root', RUNC_ROOT, 'kill', o.id, 'KILL']).catch(() => child.kill('SIGKILL'));
+    };
+    if (o.signal?.aborted) kill();
+    o.signal?.addEventListener('abort', kill, { once: true });
+    child.stdout.on('data', (d: Buffer) => o.onOutput?.('stdout', d));
+    child.stderr.on('data', (d: Buffer) => o.onOutput?.('stderr', d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      o.signal?.removeEventListener('abort', kill);
+      tool('runc', ['--root', RUNC_ROOT, 'delete', '--force', o.id])
+        .catch(() => undefined)
+        .then(() => resolve({ exitCode: code ?? (signal ? 128 + 9 : 1), cancelled }));
+    });
+  });
+}

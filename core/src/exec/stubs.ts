@@ -1,0 +1,88 @@
+import type { Stats } from 'node:fs';
+import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
+import { tool } from './host.js';
+import { posix } from 'node:path';
+import { secureJoin } from './paths.js';
+
+/**
+ * Mountpoints that did not exist in the image are created by runc, through the overlay, into the
+ * upperdir. They are not the step's output, so they never land in a layer: before the step we note
+ * which paths are missing; afterwards each one still empty (an empty dir or file) is removed from
+ * the upperdir, deepest first. A stub the step filled with its own files stays.
+ */
+export async function missingPaths(rootfs: string, destinations: readonly string[]): Promise<string[]> {
+  const missing = new Set<string>();
+  for (const dest of destinations) {
+    const host = await secureJoin(rootfs, dest);
+    const rel = posix.relative(rootfs, host);
+    const parts = rel.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const p = parts.slice(0, i).join('/');
+      if (missing.has(p)) continue;
+      if (!(await exists(posix.join(rootfs, p)))) missing.add(p);
+    }
+  }
+  return [...missing];
+}
+
+export async function removeStubs(
+  upperdir: string,
+  lowerdirs: readonly string[],
+  stubs: readonly string[],
+): Promise<void> {
+  const deepestFirst = [...stubs].sort((a, b) => b.split('/').length - a.split('/').length || b.localeCompare(a));
+  for (const rel of deepestFirst) {
+    const path = posix.join(upperdir, rel);
+    const stat = await lstat(path).catch(() => undefined);
+    if (!stat) continue;
+    if (stat.isDirectory() && (await readdir(path)).length === 0) await rmdir(path);
+    else if (stat.isFile() && stat.size === 0) await unlink(path);
+  }
+  // Creating a stub copied its existing parent up into the upperdir; an ancestor left empty and
+  // identical to the lower one (mode, owner, not opaque) carries no change.
+  const stubSet = new Set(stubs);
+  const ancestors = new Set(
+    stubs.flatMap((s) =>
+      s
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+    ),
+  );
+  const deepest = [...ancestors]
+    .filter((a) => !stubSet.has(a))
+    .sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const rel of deepest) {
+    const path = posix.join(upperdir, rel);
+    const upper = await lstat(path).catch(() => undefined);
+    if (!upper?.isDirectory() || (await readdir(path)).length > 0 || (await isOpaque(path))) continue;
+    const lower = await firstLower(lowerdirs, rel);
+    if (lower?.isDirectory() && lower.mode === upper.mode && lower.uid === upper.uid && lower.gid === upper.gid) {
+      await rmdir(path);
+    }
+  }
+}
+
+async function firstLower(lowerdirs: readonly string[], rel: string): Promise<Stats | undefined> {
+  for (const dir of lowerdirs) {
+    const stat = await lstat(posix.join(dir, rel)).catch(() => undefined);
+    if (stat) return stat;
+  }
+  return undefined;
+}
+
+/** Overlay marks a directory that replaced a lower one with this xattr; Node cannot read xattrs. */
+async function isOpaque(path: string): Promise<boolean> {
+  const value = await tool('getfattr', [
+    '--absolute-names',
+    '--only-values',
+    '-n',
+    'trusted.overlay.opaque',
+    path,
+  ]).catch(() => '');
+  return value.trim() === 'y';
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => undefined)) !== undefined;
+}
