@@ -178,7 +178,7 @@ describe('args', () => {
       { exec: ['echo', '8080'] },
       { exec: ['httpd', '-p', '8080'] },
     ]);
-    expect(a.baked).toEqual([{ name: 'PORT', value: '8080', reason: 'no-expansion', where: 'RUN (exec form)' }]);
+    expect(a.baked).toEqual([{ name: 'PORT', value: '8080', reason: 'no-expansion', where: 'RUN (exec form), CMD' }]);
   });
 
   it('reports a value outside the arg type with what is allowed', () => {

@@ -22,8 +22,11 @@ export class Words {
   literal(s: string, where: string): string {
     if (!hasToken(s)) return s;
     for (const name of tokenNames(s)) {
-      if (!this.baked.has(name)) {
+      const known = this.baked.get(name);
+      if (!known) {
         this.baked.set(name, { name, value: this.values[name] ?? '', reason: 'no-expansion', where });
+      } else if (known.reason === 'no-expansion' && !known.where?.split(', ').includes(where)) {
+        known.where = `${known.where}, ${where}`;
       }
     }
     return inline(s, this.values);

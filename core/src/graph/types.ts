@@ -38,7 +38,7 @@ export interface BakedArg {
   name: string;
   value: string;
   reason: 'branch' | 'no-expansion';
-  /** For `no-expansion`: the instruction that cannot expand args (CMD, ENTRYPOINT, …). */
+  /** For `no-expansion`: the instructions that cannot expand args, comma-separated (CMD, ENTRYPOINT, …). */
   where?: string;
 }
 
