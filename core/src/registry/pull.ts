@@ -59,6 +59,15 @@ const SHA256 = /^sha256:[a-f0-9]{64}$/;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 export const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
+function withMirrorFailures(error: unknown, failures: string[]): unknown {
+  if (failures.length === 0 || !(error instanceof RegistryError)) return error;
+  return new RegistryError(error.code, `${error.message} (after mirrors: ${failures.join('; ')})`, {
+    cause: error,
+    registry: error.registry,
+    status: error.status,
+  });
+}
+
 /** Run `fn` on each endpoint in turn; mirrors fall through to the next on any failure but EPLATFORM. */
 async function firstEndpoint<T>(ctx: PullContext, ref: ImageReference, fn: (ep: Endpoint) => Promise<T>): Promise<T> {
   const endpoints = ctx.endpoints(ref);
@@ -68,16 +77,7 @@ async function firstEndpoint<T>(ctx: PullContext, ref: ImageReference, fn: (ep: 
       return await fn(ep);
     } catch (error) {
       const last = i === endpoints.length - 1;
-      if (last || !ep.mirror || isRegistryError(error, 'EPLATFORM')) {
-        if (mirrorFailures.length > 0 && error instanceof RegistryError) {
-          throw new RegistryError(error.code, `${error.message} (after mirrors: ${mirrorFailures.join('; ')})`, {
-            cause: error,
-            registry: error.registry,
-            status: error.status,
-          });
-        }
-        throw error;
-      }
+      if (last || !ep.mirror || isRegistryError(error, 'EPLATFORM')) throw withMirrorFailures(error, mirrorFailures);
       mirrorFailures.push(error instanceof Error ? error.message : String(error));
     }
   }
@@ -194,8 +194,10 @@ export async function* blobChunks(
   let epIndex = 0;
   let failures = 0;
   const where = () => `${endpoints[epIndex]!.base}/${ref.repository}@${desc.digest}`;
+  const mirrorFailures: string[] = [];
   const nextEndpoint = (error: unknown): void => {
-    if (epIndex + 1 >= endpoints.length) throw error;
+    if (epIndex + 1 >= endpoints.length) throw withMirrorFailures(error, mirrorFailures);
+    mirrorFailures.push(error instanceof Error ? error.message : String(error));
     epIndex++;
     failures = 0;
   };
