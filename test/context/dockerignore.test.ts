@@ -129,16 +129,16 @@ describe('Matcher (several patterns: last match wins, exceptions re-include)', (
     expect(new Matcher(patterns).matches(path)).toBe(want);
   });
 
-  it('says which excluded directories an exception could reach', () => {
+  it('descends into an excluded directory only for an exception written below it (fsutil in docker 20.10)', () => {
     const m = new Matcher(['dir', '!dir/sub/keep', 'cache', '!**/important.md', 'other', '!o*/x']);
     expect(m.exceptionCouldMatchUnder('dir')).toBe(true);
     expect(m.exceptionCouldMatchUnder('dir/sub')).toBe(true);
-    // `**/important.md` could be anywhere, so even dir/sub2 must be walked with that matcher.
-    expect(m.exceptionCouldMatchUnder('dir/sub2')).toBe(true);
-    expect(new Matcher(['dir', '!dir/sub/keep']).exceptionCouldMatchUnder('dir/sub2')).toBe(false);
-    expect(new Matcher(['dir', '!dir/s*/keep']).exceptionCouldMatchUnder('dir/sub2')).toBe(true);
-    expect(m.exceptionCouldMatchUnder('cache/a/b')).toBe(true);
-    expect(m.exceptionCouldMatchUnder('other')).toBe(true);
+    expect(m.exceptionCouldMatchUnder('dir/sub/keep')).toBe(true);
+    expect(m.exceptionCouldMatchUnder('dir/sub2')).toBe(false);
+    expect(m.exceptionCouldMatchUnder('di')).toBe(false);
+    // Wildcard exceptions do not count: BuildKit 20.10 never sends cache/important.md.
+    expect(m.exceptionCouldMatchUnder('cache')).toBe(false);
+    expect(m.exceptionCouldMatchUnder('other')).toBe(false);
     expect(new Matcher(['dir']).exceptionCouldMatchUnder('dir')).toBe(false);
   });
 

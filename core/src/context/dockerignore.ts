@@ -37,8 +37,6 @@ interface Compiled {
   source: string;
   exclusion: boolean;
   regexp: RegExp;
-  /** Path segments, for deciding whether the pattern could match below a directory. */
-  segments: string[];
 }
 
 /** Per-pattern results for a directory, so its children need not re-test every ancestor. */
@@ -87,14 +85,16 @@ export class Matcher {
   }
 
   /**
-   * Whether an exception pattern could re-include something below the excluded directory `dir`,
-   * so the walk must descend (patternmatcher's "exclusion with exceptions" case). Conservative:
-   * descending needlessly costs time, never correctness, since every entry is matched anyway.
+   * Whether the walk descends into the excluded directory `dir`: only when some exception pattern,
+   * as written, starts with `dir/`. This is the rule of the fsutil that docker 20.10 sends contexts
+   * with (and of docker's classic archive walk), confirmed against it: with `cache` and
+   * `!**\/important.md`, `cache/important.md` is NOT sent, while `dir/sub` and `!dir/sub/keep`
+   * sends `dir/sub/keep`. So this decides what is in the context, it is not only a shortcut.
    */
   exceptionCouldMatchUnder(dir: string): boolean {
     if (!this.hasExceptions) return false;
-    const dirSegs = dir.split('/');
-    return this.patterns.some((p) => p.exclusion && couldMatchUnder(p.segments, dirSegs));
+    const dirSlash = dir + '/';
+    return this.patterns.some((p) => p.exclusion && (p.source.slice(1) + '/').startsWith(dirSlash));
   }
 
   private ancestorMatches(path: string): boolean[] {
@@ -108,22 +108,6 @@ export class Matcher {
     }
     return result;
   }
-}
-
-function couldMatchUnder(patternSegs: string[], dirSegs: string[]): boolean {
-  for (let i = 0; i < dirSegs.length; i++) {
-    const seg = patternSegs[i];
-    // The pattern matched an ancestor of dir (or dir): everything below is re-included.
-    if (seg === undefined) return true;
-    if (seg.includes('**')) return true;
-    try {
-      if (!globMatch(seg, dirSegs[i]!)) return false;
-    } catch {
-      // A segment only the regexp understands: assume it could match.
-      return true;
-    }
-  }
-  return true;
 }
 
 /** patternmatcher's Pattern.compile: `**` spans directories, `*` and `?` stay within one. */
@@ -178,5 +162,5 @@ function compile(source: string): Compiled {
   } catch {
     throw new ContextError('bad-pattern', `illegal exclusion pattern: ${JSON.stringify(source)}`, source);
   }
-  return { source, exclusion, regexp, segments: pattern.split('/') };
+  return { source, exclusion, regexp };
 }

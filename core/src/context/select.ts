@@ -35,9 +35,11 @@ export interface SelectedEntry {
   /** Context-relative path of the entry read (a followed symlink's target). */
   src: string;
   /**
-   * Path relative to the COPY destination; '' for a single file copied to a destination not
-   * ending in `/`: it becomes the destination, or goes inside it as `basename(name)` when the
-   * destination already is a directory in the image (which only the engine knows).
+   * Path relative to the COPY destination. '' is the destination itself: either the directory
+   * the COPY creates (type 'dir', mode 0755, first entry; an existing one is left as it is), or a
+   * single file copied to a destination not ending in `/`, which becomes the destination, or goes
+   * inside it as `name` when the destination already is a directory in the image (which only the
+   * engine knows).
    */
   dest: string;
   /** The name the source had where it was matched (differs from `src` for followed symlinks). */
@@ -82,14 +84,21 @@ export function selectSources(index: ContextIndex, spec: CopySpec): Selection {
     );
   }
   const out: Selection = [];
+  const destDir = (src: string, name: string) => {
+    // BuildKit creates the destination directory 0755 whatever the source directory's mode
+    // (checked), and does so for an empty directory source too, but not for an empty wildcard.
+    if (!out.some((e) => e.dest === '')) out.push({ src, dest: '', name, type: 'dir', mode: 0o755, size: 0 });
+  };
   for (const m of matched) {
     const target = resolveInScope(index, m.path, m.source);
     const name = m.path === '' ? '.' : basename(m.path);
     const entry = target === '' ? undefined : index.entries.get(target)!;
     if (entry === undefined || entry.type === 'dir') {
+      destDir(target, name);
       copyContents(index, target, exclude, out, name);
     } else {
       if (exclude?.matches(relativeTo(m.path, m.base))) continue;
+      if (dirDest) destDir(target, name);
       out.push(selected(entry, dirDest ? name : '', name));
     }
   }

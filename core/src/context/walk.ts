@@ -1,8 +1,8 @@
 /**
  * Walks a build context once, honouring the ignore matcher, and indexes what BuildKit would send:
  * every included entry with its lstat info. Excluded directories are not descended into unless an
- * exception could re-include something below them; such a directory is kept (as a parent) only if
- * something below it is included, as fsutil sends it.
+ * exception is written below them; such a directory is itself sent, even when nothing below it
+ * is re-included (checked: with `nothing` and `!nothing/none`, BuildKit creates an empty `nothing`).
  */
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,13 +40,13 @@ export async function walkContext(contextDir: string, matcher: Matcher): Promise
   return index;
 }
 
-/** Walks `rel` (already known to be a directory); returns whether anything below it is included. */
+/** Walks `rel`, which is a directory. */
 async function walkDir(
   index: ContextIndex,
   matcher: Matcher,
   rel: string,
   parentMatches: ParentMatches,
-): Promise<boolean> {
+): Promise<void> {
   const abs = rel === '' ? index.dir : join(index.dir, rel);
   const dirents = await readdir(abs, { withFileTypes: true });
   const kept: string[] = [];
@@ -72,8 +72,7 @@ async function walkDir(
       };
       if (entry.type === 'symlink') entry.linkTarget = await readlink(join(abs, d.name));
       if (entry.type === 'dir') {
-        const below = await walkDir(index, matcher, path, each);
-        if (excluded && !below) return;
+        await walkDir(index, matcher, path, each);
       }
       index.entries.set(path, entry);
       kept.push(d.name);
@@ -81,7 +80,6 @@ async function walkDir(
   );
   kept.sort(compareNames);
   index.children.set(rel, kept);
-  return kept.length > 0;
 }
 
 /** Entries below `dir` ('' for all), depth first in Go's walk order, `dir` itself excluded. */
