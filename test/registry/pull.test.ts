@@ -98,12 +98,25 @@ describe('pull busybox through the docker.io mirror', () => {
   it('an unknown digest is not found on the mirror nor upstream, and leaves no file', async () => {
     const dir = tempDir();
     const path = join(dir, 'blob');
-    const client1 = new RegistryClient({ retry: { attempts: 1 } });
+    // The upstream is a closed loopback port (refused at once); its mirror is the real :5000.
+    const dead = await startProxy(OPEN);
+    const upstream = dead.host;
+    await dead.close();
+    const client1 = new RegistryClient({
+      envMirrors: false,
+      retry: { attempts: 1 },
+      mirrors: { [upstream]: [`http://${OPEN}`] },
+    });
     const error = await rejection(
-      client1.fetchBlobToFile('busybox', { digest: `sha256:${'0'.repeat(64)}`, size: 3 }, path),
+      client1.fetchBlobToFile(`${upstream}/library/busybox`, { digest: `sha256:${'0'.repeat(64)}`, size: 3 }, path),
     );
+    expect(isRegistryError(error, 'ENETWORK')).toBe(true);
     expect(error.message).not.toContain('\n');
-    expect(error.message).toContain(`http://${OPEN}`); // the mirror's failure is reported too
+    expect(error.message.startsWith(`http://${upstream}: GET failed after 1 attempt(s): fetch failed`)).toBe(true);
+    expect(error.message).toContain('ECONNREFUSED');
+    expect(error.message).toContain(
+      `(after mirrors: http://${OPEN}: blob library/busybox@sha256:${'0'.repeat(64)}: HTTP 404: BLOB_UNKNOWN`,
+    );
     expect(readdirSync(dir)).toEqual([]);
   });
 
