@@ -258,6 +258,19 @@ describe(`credentials for ${AUTH}`, () => {
     }
   });
 
+  it('Docker Hub credentials are found under https://index.docker.io/v1/ whatever name the reference uses', async () => {
+    const client = new RegistryClient({
+      envMirrors: false,
+      dockerConfig: dockerConfigDir({
+        auths: { 'https://index.docker.io/v1/': { auth: basicAuth('hubuser', 'hubpw') } },
+      }),
+    });
+    for (const name of ['docker.io', 'index.docker.io', 'registry-1.docker.io']) {
+      expect(await client.credentials.get(name)).toEqual({ username: 'hubuser', password: 'hubpw' });
+    }
+    expect(await client.credentials.get(AUTH)).toBeUndefined();
+  });
+
   it('explicit credentials override the docker config', async () => {
     const client = new RegistryClient({
       envMirrors: false,
@@ -327,7 +340,8 @@ describe(`credentials for ${AUTH}`, () => {
         dockerConfig: dockerConfigDir({ credsStore: 'drydocktest', auths: { 'other.example': {} } }),
       });
       expect(await fallback.credentials.get('other.example')).toBeUndefined();
-      expect(readFileSync(log, 'utf8')).toBe('other.example\n');
+      expect(await fallback.credentials.get('docker.io')).toBeUndefined();
+      expect(readFileSync(log, 'utf8')).toBe('other.example\nhttps://index.docker.io/v1/\n');
       const missing = new RegistryClient({
         envMirrors: false,
         dockerConfig: dockerConfigDir({ credsStore: 'nosuchhelper' }),
