@@ -44,6 +44,8 @@ export interface ProxyOptions {
   cutFirstBlobAt?: number;
   /** Serve the bytes of blob `to` when blob `from` is asked for. */
   swap?: { from: string; to: string };
+  /** Answer the first `count` requests with `status` (and `headers`) instead of forwarding them. */
+  failFirst?: { count: number; status: number; headers?: Record<string, string> };
 }
 
 export interface Proxy {
@@ -61,6 +63,11 @@ export async function startProxy(target: string, options: ProxyOptions = {}): Pr
   const server: Server = createServer((req, res) => {
     let path = req.url ?? '/';
     state.requests.push({ method: req.method ?? 'GET', path, range: req.headers.range });
+    if (options.failFirst && state.requests.length <= options.failFirst.count) {
+      req.resume();
+      res.writeHead(options.failFirst.status, options.failFirst.headers ?? {}).end();
+      return;
+    }
     if (options.swap && path.endsWith(`/blobs/${options.swap.from}`)) {
       path = path.replace(options.swap.from, options.swap.to);
     }

@@ -214,4 +214,28 @@ describe('blob verification and resume through a misbehaving proxy in front of :
     expect(`sha256:${hash.digest('hex')}`).toBe(layer.digest);
     expect(proxy.requests.filter((r) => r.range !== undefined)).toHaveLength(1);
   });
+
+  it('5xx and 429 answers are retried with backoff (Retry-After honoured)', async () => {
+    const flaky = await startProxy(OPEN, { failFirst: { count: 2, status: 503 } });
+    proxies.push(flaky);
+    const got = await new RegistryClient({ retry: fast }).resolve(`${flaky.host}/library/busybox:latest`);
+    expect(got.digest).toBe(image.digest);
+    expect(flaky.requests).toHaveLength(3);
+
+    const limited = await startProxy(OPEN, { failFirst: { count: 1, status: 429, headers: { 'retry-after': '0' } } });
+    proxies.push(limited);
+    const layer = image.manifest.layers[0]!;
+    const dir = tempDir();
+    await new RegistryClient({ retry: fast }).fetchBlobToFile(`${limited.host}/library/busybox`, layer, join(dir, 'l'));
+    expect(sha256sum(join(dir, 'l'))).toBe(layer.digest);
+    expect(limited.requests).toHaveLength(2);
+  });
+
+  it('gives up after the configured attempts with a one-line error', async () => {
+    const down = await startProxy(OPEN, { failFirst: { count: 100, status: 502 } });
+    proxies.push(down);
+    const error = await rejection(new RegistryClient({ retry: fast }).resolve(`${down.host}/library/busybox:latest`));
+    expect(error.message).toBe(`http://${down.host}: manifest library/busybox:latest: HTTP 502`);
+    expect(down.requests).toHaveLength(fast.attempts);
+  });
 });
