@@ -20,6 +20,7 @@ import {
 let root: string;
 let ctx: string;
 let cacheFile: string;
+let useWalkStats = true;
 
 /** Longer than the stat cache's racy window, so what was just written can be remembered. */
 const settle = () => new Promise((r) => setTimeout(r, 80));
@@ -46,14 +47,23 @@ afterEach(async () => {
 async function build(): Promise<SelectionDigest> {
   const cache = await StatCache.load(cacheFile);
   const matcher = new Matcher(await ignorePatterns(ctx, { name: 'app', ignore: [] }));
-  const selection = selectSources(await walkContext(ctx, matcher), { sources: ['.'], dest: '/app/' });
-  const result = await digestSelection(ctx, selection, cache);
+  const index = await walkContext(ctx, matcher);
+  const selection = selectSources(index, { sources: ['.'], dest: '/app/' });
+  const result = await digestSelection(ctx, selection, cache, useWalkStats ? index : undefined);
   expect(cache.filesRead).toBe(result.filesRead);
   await cache.save();
   return result;
 }
 
-describe('digestSelection with a persistent stat cache', () => {
+// Both ways the engine can call it: reusing the walk's lstat results, or statting each file again.
+describe.each([
+  ['with the walk stats', true],
+  ['statting again', false],
+])('digestSelection with a persistent stat cache (%s)', (_how, walkStats) => {
+  beforeEach(() => {
+    useWalkStats = walkStats;
+  });
+
   it('a second build reads no file, and the cache is written atomically', async () => {
     const first = await build();
     expect(first.filesRead).toBe(4); // README.md, .dockerignore, src/main.ts, src/lib/util.ts

@@ -4,7 +4,7 @@
  * exception is written below them; such a directory is itself sent, even when nothing below it
  * is re-included (checked: with `nothing` and `!nothing/none`, BuildKit creates an empty `nothing`).
  */
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Matcher, ParentMatches } from './dockerignore.js';
 import { compareNames, joinPath } from './path.js';
@@ -31,55 +31,71 @@ export interface ContextIndex {
   entries: Map<string, ContextEntry>;
   /** Included child names of each directory ('' is the context root), in Go's byte order. */
   children: Map<string, string[]>;
+  /** Wall clock (ns) when the walk began: every stat in `entries` was taken after it. */
+  walkedAtNs: bigint;
 }
 
 export async function walkContext(contextDir: string, matcher: Matcher): Promise<ContextIndex> {
-  const index: ContextIndex = { dir: contextDir, entries: new Map(), children: new Map() };
+  const walkedAtNs = BigInt(Date.now()) * 1_000_000n;
+  const index: ContextIndex = { dir: contextDir, entries: new Map(), children: new Map(), walkedAtNs };
   const none = new Array<boolean>(matcher.size).fill(false);
-  await walkDir(index, matcher, '', none);
+  // Synchronous calls on purpose: each async lstat is a threadpool round trip (~30 µs, four
+  // threads), a sync one ~2 µs, which makes a 20,000-file walk several times faster. The walk
+  // yields to the event loop between directories so other work is not starved.
+  const pending: [string, ParentMatches][] = [['', none]];
+  let sinceYield = 0;
+  while (pending.length) {
+    const [rel, parentMatches] = pending.pop()!;
+    const dirs = walkDir(index, matcher, rel, parentMatches);
+    for (let i = dirs.length - 1; i >= 0; i--) pending.push(dirs[i]!);
+    sinceYield += index.children.get(rel)!.length;
+    if (sinceYield > 2000) {
+      sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
   return index;
 }
 
-/** Walks `rel`, which is a directory. */
-async function walkDir(
+/** Lists and stats the directory `rel`; returns its included subdirectories to walk next. */
+function walkDir(
   index: ContextIndex,
   matcher: Matcher,
   rel: string,
   parentMatches: ParentMatches,
-): Promise<void> {
+): [string, ParentMatches][] {
   const abs = rel === '' ? index.dir : join(index.dir, rel);
-  const dirents = await readdir(abs, { withFileTypes: true });
+  const dirents = readdirSync(abs, { withFileTypes: true });
   const kept: string[] = [];
-  await Promise.all(
-    dirents.map(async (d) => {
-      const path = joinPath(rel, d.name);
-      const each = matcher.size ? matcher.matchEach(path, parentMatches) : parentMatches;
-      const excluded = matcher.size > 0 && matcher.decide(each);
-      const isDir = d.isDirectory();
-      if (excluded && !(isDir && matcher.exceptionCouldMatchUnder(path))) return;
-      // Sockets, fifos and devices have no place in an image layer built from a context.
-      if (!isDir && !d.isFile() && !d.isSymbolicLink()) return;
-      const st = await lstat(join(abs, d.name), { bigint: true });
-      const entry: ContextEntry = {
-        path,
-        type: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file',
-        mode: Number(st.mode & 0o7777n),
-        size: Number(st.size),
-        dev: st.dev,
-        ino: st.ino,
-        mtimeNs: st.mtimeNs,
-        ctimeNs: st.ctimeNs,
-      };
-      if (entry.type === 'symlink') entry.linkTarget = await readlink(join(abs, d.name));
-      if (entry.type === 'dir') {
-        await walkDir(index, matcher, path, each);
-      }
-      index.entries.set(path, entry);
-      kept.push(d.name);
-    }),
-  );
+  const subdirs: [string, ParentMatches][] = [];
+  for (const d of dirents) {
+    const path = joinPath(rel, d.name);
+    const each = matcher.size ? matcher.matchEach(path, parentMatches) : parentMatches;
+    const excluded = matcher.size > 0 && matcher.decide(each);
+    const isDir = d.isDirectory();
+    if (excluded && !(isDir && matcher.exceptionCouldMatchUnder(path))) continue;
+    // Sockets, fifos and devices have no place in an image layer built from a context.
+    if (!isDir && !d.isFile() && !d.isSymbolicLink()) continue;
+    const file = join(abs, d.name);
+    const st = lstatSync(file, { bigint: true });
+    const entry: ContextEntry = {
+      path,
+      type: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file',
+      mode: Number(st.mode & 0o7777n),
+      size: Number(st.size),
+      dev: st.dev,
+      ino: st.ino,
+      mtimeNs: st.mtimeNs,
+      ctimeNs: st.ctimeNs,
+    };
+    if (entry.type === 'symlink') entry.linkTarget = readlinkSync(file);
+    if (entry.type === 'dir') subdirs.push([path, each]);
+    index.entries.set(path, entry);
+    kept.push(d.name);
+  }
   kept.sort(compareNames);
   index.children.set(rel, kept);
+  return subdirs;
 }
 
 /** Entries below `dir` ('' for all), depth first in Go's walk order, `dir` itself excluded. */
