@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Matcher,
   parseDockerignore,
+  selectBind,
   selectSources,
   walkContext,
   type ContextErrorCode,
@@ -109,5 +110,27 @@ describe('sources and destinations', () => {
       type: 'symlink',
       linkTarget: '../../etc',
     });
+  });
+});
+
+describe('selectBind', () => {
+  it('exposes a directory (followed if a symlink) or a file, literally, with what .dockerignore leaves', () => {
+    expect(selectBind(index, 'link').map((e) => [e.dest, e.type, e.mode.toString(8)])).toEqual([
+      ['', 'dir', '755'],
+      ['deep', 'dir', '755'],
+      ['deep/er', 'dir', '755'],
+      ['deep/er/g', 'file', '644'],
+      ['inner', 'symlink', '777'],
+      ['sub', 'dir', '700'],
+      ['sub/keep', 'file', '640'],
+      ['sub2', 'dir', '755'],
+      ['sub2/z', 'file', '644'],
+      ['x', 'file', '644'],
+    ]);
+    expect(selectBind(index, 'flink')).toEqual([
+      { src: 'b.txt', dest: '', name: 'flink', type: 'file', mode: 0o644, size: 17 },
+    ]);
+    expect(selectBind(index).filter((e) => e.dest === 'ignored.txt' || e.dest === 'a.log')).toEqual([]);
+    expect(() => selectBind(index, '*.txt')).toThrow(expect.objectContaining({ code: 'source-not-found' }) as Error);
   });
 });

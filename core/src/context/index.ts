@@ -18,7 +18,7 @@ export { Matcher, parseDockerignore, type ParentMatches } from './dockerignore.j
 export { ContextError, type ContextErrorCode } from './errors.js';
 export { globMatch, hasWildcards } from './glob.js';
 export { walkContext, descendants, type ContextEntry, type ContextIndex, type EntryType } from './walk.js';
-export { selectSources, destIsDir, type CopySpec, type SelectedEntry, type Selection } from './select.js';
+export { selectSources, selectBind, destIsDir, type CopySpec, type SelectedEntry, type Selection } from './select.js';
 export { StatCache, type FileStat } from './stat-cache.js';
 export { digestSelection, type SelectionDigest } from './digest.js';
 

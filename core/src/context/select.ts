@@ -105,6 +105,26 @@ export function selectSources(index: ContextIndex, spec: CopySpec): Selection {
   return out;
 }
 
+/**
+ * What a bind mount of the context (`RUN --mount=type=bind[,source=…]`) exposes: `source` is a
+ * literal path (mounts take no wildcards), followed if it is a symlink; a directory's contents
+ * appear at the mount target (dest '' is the target itself), a file is mounted as the target.
+ */
+export function selectBind(index: ContextIndex, source = '.'): Selection {
+  const rel = normalizeSource(source);
+  const target = resolveInScope(index, rel, source);
+  const name = rel === '' ? '.' : basename(rel);
+  const entry = target === '' ? undefined : index.entries.get(target)!;
+  const out: Selection = [];
+  if (entry === undefined || entry.type === 'dir') {
+    out.push({ src: target, dest: '', name, type: 'dir', mode: entry?.mode ?? 0o755, size: 0 });
+    copyContents(index, target, undefined, out, name);
+  } else {
+    out.push(selected(entry, '', name));
+  }
+  return out;
+}
+
 function normalizeSource(source: string): string {
   let rel = cleanPath(source);
   if (rel.startsWith('/')) rel = rel.replace(/^\/+/, '');
