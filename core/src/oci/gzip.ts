@@ -1,0 +1,49 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import zlib from 'node:zlib';
+
+// Node's createGzip lets zlib write the header, whose OS byte is the build's OS_CODE (3 on Unix, other
+// values elsewhere). Writing the 10-byte header and the trailer ourselves around a raw deflate stream with
+// every parameter fixed makes the compressed bytes depend only on the input and on zlib's deflate.
+
+/** Fixed compression parameters: changing any of them changes every layer digest. */
+const DEFLATE_OPTIONS: zlib.ZlibOptions = {
+  level: 6,
+  memLevel: 8,
+  windowBits: 15,
+  strategy: zlib.constants.Z_DEFAULT_STRATEGY,
+};
+
+// ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown), as Go's compress/gzip writes it.
+const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
+
+/** A gzip Transform whose output is the same for the same input on every machine. */
+export class DeterministicGzip extends Transform {
+  readonly #deflate = zlib.createDeflateRaw(DEFLATE_OPTIONS);
+  #crc = 0;
+  #isize = 0;
+
+  constructor() {
+    super();
+    this.push(HEADER);
+    this.#deflate.on('data', (chunk: Buffer) => this.push(chunk));
+    this.#deflate.on('error', (err) => this.destroy(err));
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.#crc = zlib.crc32(chunk, this.#crc);
+    this.#isize = (this.#isize + chunk.length) >>> 0; // ISIZE is the length mod 2^32
+    if (this.#deflate.write(chunk)) callback();
+    else this.#deflate.once('drain', () => callback());
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#deflate.once('end', () => {
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(this.#crc >>> 0, 0);
+      trailer.writeUInt32LE(this.#isize, 4);
+      this.push(trailer);
+      callback();
+    });
+    this.#deflate.end();
+  }
+}

@@ -1,0 +1,180 @@
+import type { LayerEntry, EntryType } from './entry.js';
+
+// A hand-written ustar + PAX encoder rather than node-tar's Pack: every byte of the header is decided
+// here (no uname/gname, no atime/ctime, fixed PAX header names, no record padding), which is what makes
+// a layer's diffID a function of its entries alone. Entries must already be in canonical order.
+
+const BLOCK = 512;
+const TYPEFLAG: Record<EntryType, string> = {
+  file: '0',
+  hardlink: '1',
+  symlink: '2',
+  char: '3',
+  block: '4',
+  dir: '5',
+  fifo: '6',
+};
+// Largest values the octal ustar fields hold (width - 1 digits); beyond them the PAX record carries it.
+const MAX_OCTAL_7 = 0o7777777;
+const MAX_OCTAL_11 = 0o77777777777;
+
+function isAscii(s: string): boolean {
+  return /^[\x20-\x7e]*$/.test(s);
+}
+
+function octal(buf: Buffer, offset: number, width: number, value: number): void {
+  buf.write(value.toString(8).padStart(width - 1, '0') + '\0', offset, width, 'ascii');
+}
+
+/** Splits a path into ustar prefix + name when it fits, else undefined (then a PAX `path` record is needed). */
+function splitUstarPath(path: string): { prefix: string; name: string } | undefined {
+  if (!isAscii(path)) return undefined;
+  if (path.length <= 100) return { prefix: '', name: path };
+  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
+    if (i <= 155 && path.length - i - 1 <= 100 && path.length - i - 1 > 0) {
+      return { prefix: path.slice(0, i), name: path.slice(i + 1) };
+    }
+  }
+  return undefined;
+}
+
+interface HeaderFields {
+  name: string;
+  prefix: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  typeflag: string;
+  linkname: string;
+  devmajor: number;
+  devminor: number;
+}
+
+function encodeHeader(h: HeaderFields): Buffer {
+  const buf = Buffer.alloc(BLOCK);
+  buf.write(h.name, 0, 100, 'utf8');
+  octal(buf, 100, 8, h.mode);
+  octal(buf, 108, 8, h.uid);
+  octal(buf, 116, 8, h.gid);
+  octal(buf, 124, 12, h.size);
+  octal(buf, 136, 12, h.mtime);
+  buf.write('        ', 148, 8, 'ascii'); // checksum is computed with its own field as spaces
+  buf.write(h.typeflag, 156, 1, 'ascii');
+  buf.write(h.linkname, 157, 100, 'utf8');
+  buf.write('ustar\0' + '00', 257, 8, 'ascii');
+  octal(buf, 329, 8, h.devmajor);
+  octal(buf, 337, 8, h.devminor);
+  buf.write(h.prefix, 345, 155, 'utf8');
+  let sum = 0;
+  for (const byte of buf) sum += byte;
+  buf.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+  return buf;
+}
+
+function paxRecord(key: string, value: Buffer): Buffer {
+  // "<len> <key>=<value>\n" where len counts itself: grow the digit count until it is stable.
+  const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
+  let len = body.length + 1;
+  while (String(len).length + body.length !== len) len = String(len).length + body.length;
+  return Buffer.concat([Buffer.from(String(len), 'ascii'), body]);
+}
+
+function padding(size: number): Buffer {
+  const rest = size % BLOCK;
+  return rest === 0 ? Buffer.alloc(0) : Buffer.alloc(BLOCK - rest);
+}
+
+/** Headers (PAX if needed, then ustar) for one entry, its mtime already clamped. */
+export function entryHeaders(entry: LayerEntry, mtime: number): Buffer[] {
+  const tarPath = entry.type === 'dir' ? `${entry.path}/` : entry.path;
+  const size = entry.type === 'file' ? (entry.size ?? 0) : 0;
+  const linkname = entry.linkname ?? '';
+  const pax: Buffer[] = [];
+  const split = splitUstarPath(tarPath);
+  if (!split) pax.push(paxRecord('path', Buffer.from(tarPath, 'utf8')));
+  const linkFits = isAscii(linkname) && linkname.length <= 100;
+  if (!linkFits) pax.push(paxRecord('linkpath', Buffer.from(linkname, 'utf8')));
+  if (entry.uid > MAX_OCTAL_7) pax.push(paxRecord('uid', Buffer.from(String(entry.uid))));
+  if (entry.gid > MAX_OCTAL_7) pax.push(paxRecord('gid', Buffer.from(String(entry.gid))));
+  if (size > MAX_OCTAL_11) pax.push(paxRecord('size', Buffer.from(String(size))));
+  if (mtime < 0 || mtime > MAX_OCTAL_11) throw new Error(`layer entry ${entry.path}: mtime ${mtime} out of range`);
+  for (const name of Object.keys(entry.xattrs ?? {}).sort()) {
+    pax.push(paxRecord(`SCHILY.xattr.${name}`, entry.xattrs![name]!));
+  }
+  const out: Buffer[] = [];
+  if (pax.length > 0) {
+    const data = Buffer.concat(pax);
+    // Go's archive/tar names PAX headers "<dir>/PaxHeaders.0/<base>"; any fixed name works, readers ignore it.
+    const base = entry.path.slice(entry.path.lastIndexOf('/') + 1);
+    out.push(
+      encodeHeader({
+        name: truncateAscii(`PaxHeaders.0/${base}`, 99),
+        prefix: '',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        size: data.length,
+        mtime,
+        typeflag: 'x',
+        linkname: '',
+        devmajor: 0,
+        devminor: 0,
+      }),
+      data,
+      padding(data.length),
+    );
+  }
+  const isDev = entry.type === 'char' || entry.type === 'block';
+  out.push(
+    encodeHeader({
+      name: split?.name ?? truncateAscii(tarPath, 100),
+      prefix: split?.prefix ?? '',
+      mode: entry.mode & 0o7777,
+      uid: Math.min(entry.uid, MAX_OCTAL_7),
+      gid: Math.min(entry.gid, MAX_OCTAL_7),
+      size: Math.min(size, MAX_OCTAL_11),
+      mtime,
+      typeflag: TYPEFLAG[entry.type],
+      linkname: linkFits ? linkname : truncateAscii(linkname, 100),
+      devmajor: isDev ? (entry.devmajor ?? 0) : 0,
+      devminor: isDev ? (entry.devminor ?? 0) : 0,
+    }),
+  );
+  return out;
+}
+
+/** A readable placeholder for a field whose real value is in the PAX header. */
+function truncateAscii(s: string, width: number): string {
+  return s.replace(/[^\x20-\x7e]/g, '_').slice(0, width);
+}
+
+/**
+ * The tar stream for entries in the given order: headers, content (exactly `size` bytes, or an error),
+ * block padding, and the two zero blocks that end an archive.
+ */
+export async function* tarChunks(entries: readonly LayerEntry[], epoch: number): AsyncGenerator<Buffer> {
+  for (const entry of entries) {
+    const mtime = Math.min(entry.mtime ?? epoch, epoch);
+    yield* entryHeaders(entry, mtime);
+    if (entry.type !== 'file') continue;
+    const size = entry.size ?? 0;
+    let written = 0;
+    if (size > 0) {
+      for await (const chunk of entry.content!()) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+        written += buf.length;
+        if (written > size) break;
+        yield buf;
+      }
+      // A file that changed while it was read would give a corrupt archive: fail instead.
+      if (written !== size) {
+        throw new Error(`layer entry ${entry.path}: expected ${size} bytes of content, read ${written}`);
+      }
+    }
+    const pad = padding(size);
+    if (pad.length > 0) yield pad;
+  }
+  yield Buffer.alloc(BLOCK * 2);
+}

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+
+// Node has no xattr API, so extended attributes go through Debian's `attr` tools, many paths per process
+// call. getfattr/setfattr share one text format ("# file: <path>" then "name=0s<base64>"), which also
+// makes restoring binary values exact.
+
+const BATCH = 500;
+
+function run(cmd: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => reject(new Error(`${cmd}: ${e.message} (install Debian package attr)`)));
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString('latin1'));
+      else reject(new Error(`${cmd} exited with ${code}: ${Buffer.concat(err).toString().trim()}`));
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** getfattr writes awkward bytes in paths as \ooo octal escapes; latin1 keeps raw bytes 1:1. */
+function unescapePath(s: string): string {
+  const raw = s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return Buffer.from(raw, 'latin1').toString('utf8');
+}
+
+function escapePath(path: string): string {
+  let out = '';
+  for (const byte of Buffer.from(path, 'utf8')) {
+    out += byte <= 0x20 || byte >= 0x7f || byte === 0x5c ? `\\${byte.toString(8).padStart(3, '0')}` : String.fromCharCode(byte);
+  }
+  return out;
+}
+
+/** Extended attributes of each absolute path (not following symlinks); paths without any are absent. */
+export async function readXattrs(paths: readonly string[]): Promise<Map<string, Record<string, Buffer>>> {
+  const result = new Map<string, Record<string, Buffer>>();
+  for (let i = 0; i < paths.length; i += BATCH) {
+    const batch = paths.slice(i, i + BATCH);
+    const text = await run('getfattr', ['-h', '-d', '-m', '-', '--absolute-names', '-e', 'base64', '--', ...batch]);
+    let current: Record<string, Buffer> | undefined;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('# file: ')) {
+        current = {};
+        result.set(unescapePath(line.slice('# file: '.length)), current);
+      } else if (current && line.includes('=')) {
+        const eq = line.indexOf('=');
+        const value = line.slice(eq + 1);
+        current[Buffer.from(line.slice(0, eq), 'latin1').toString('utf8')] = value.startsWith('0s')
+          ? Buffer.from(value.slice(2), 'base64')
+          : Buffer.from(value.replace(/^"|"$/g, ''), 'latin1');
+      }
+    }
+  }
+  return result;
+}
+
+/** Sets extended attributes on absolute paths (not following symlinks), one setfattr per batch. */
+export async function writeXattrs(items: ReadonlyArray<{ path: string; xattrs: Record<string, Buffer> }>): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH) {
+    let dump = '';
+    for (const { path, xattrs } of items.slice(i, i + BATCH)) {
+      dump += `# file: ${escapePath(path)}\n`;
+      for (const [name, value] of Object.entries(xattrs)) dump += `${name}=0s${value.toString('base64')}\n`;
+      dump += '\n';
+    }
+    await run('setfattr', ['-h', '--restore=-'], dump);
+  }
+}
