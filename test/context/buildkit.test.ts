@@ -40,6 +40,8 @@ const COPIES: [string[], string][] = [
   [['emptydir'], '/d16'],
   [['dir/deep/'], '/d17/'],
   [['*'], '/d18/'],
+  [['deep1'], '/d19/'],
+  [['top'], '/d20/'],
 ];
 
 let ctx: string;
@@ -125,6 +127,11 @@ describe('COPY selection equals what BuildKit copies', () => {
     expect(() => selectSources(index, { sources: [source], dest: '/x' })).toThrow(
       expect.objectContaining({ code: 'source-not-found', subject: source }) as ContextError,
     );
+  });
+
+  it('docker 20.10 sends a file below an excluded dir when the pattern matched it through a deeper ancestor', async () => {
+    ok('docker build', await build('FROM busybox\nCOPY deep1/deep2/sub/y /x/\n'));
+    expect(selectSources(index, { sources: ['deep1/deep2/sub/y'], dest: '/x/' }).map((e) => e.dest)).toEqual(['', 'y']);
   });
 
   it('an exception written below an excluded dir re-includes, in both', async () => {

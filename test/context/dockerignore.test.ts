@@ -103,6 +103,7 @@ const single: [string, string, boolean][] = [
 describe('Matcher (one pattern)', () => {
   it.each(single)('%j matches %j: %s', (pattern, path, want) => {
     expect(new Matcher(parseDockerignore(pattern)).matches(path)).toBe(want);
+    expect(new Matcher(parseDockerignore(pattern), { flavor: 'patternmatcher' }).matches(path)).toBe(want);
   });
 });
 
@@ -140,6 +141,19 @@ describe('Matcher (several patterns: last match wins, exceptions re-include)', (
     expect(m.exceptionCouldMatchUnder('cache')).toBe(false);
     expect(m.exceptionCouldMatchUnder('other')).toBe(false);
     expect(new Matcher(['dir']).exceptionCouldMatchUnder('dir')).toBe(false);
+  });
+
+  it('flavors differ on ancestors deeper than the pattern (docker 20.10 vs moby/patternmatcher)', () => {
+    const patterns = ['**/sub', '!a/b/sub/keep'];
+    expect(new Matcher(patterns).matches('a/b/sub/y')).toBe(false);
+    expect(new Matcher(patterns, { flavor: 'patternmatcher' }).matches('a/b/sub/y')).toBe(true);
+    // As deep as the pattern: both exclude.
+    expect(new Matcher(patterns).matches('x/sub/y')).toBe(true);
+    expect(new Matcher(['a']).matches('a/b/c/d')).toBe(true);
+    expect(new Matcher(['a/b']).matches('a/b/c/d')).toBe(true);
+    expect(new Matcher(['*/c']).matches('a/b/c/d')).toBe(false);
+    expect(new Matcher(['*/c'], { flavor: 'patternmatcher' }).matches('a/b/c/d')).toBe(false);
+    expect(new Matcher(['**/c'], { flavor: 'patternmatcher' }).matches('a/b/c/d')).toBe(true);
   });
 
   it('rejects malformed patterns with a typed error', () => {

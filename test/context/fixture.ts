@@ -12,6 +12,9 @@ export const DOCKERIGNORE = [
   '# comment',
   'ignored.txt',
   '**/*.log',
+  // Docker 20.10 tests only the ancestor as deep as the pattern: deep1/deep2/sub/y is sent.
+  '**/sub',
+  '!deep1/deep2/sub/keep',
   'dir/sub',
   '!dir/sub/keep',
   'cache',
@@ -42,6 +45,9 @@ const FILES: [string, number][] = [
   ['cache/important.md', 0o644],
   ['cache/sub/important.md', 0o644],
   ['nothing/x', 0o644],
+  ['deep1/deep2/sub/y', 0o644],
+  ['deep1/deep2/sub/keep', 0o644],
+  ['top/sub/z', 0o644],
   ['other/o', 0o4755],
   ['other/gdir/f', 0o2755],
 ];
@@ -58,6 +64,11 @@ const DIRS: [string, number][] = [
   ['other', 0o755],
   ['other/gdir', 0o2775],
   ['emptydir', 0o751],
+  ['deep1', 0o755],
+  ['deep1/deep2', 0o755],
+  ['deep1/deep2/sub', 0o755],
+  ['top', 0o755],
+  ['top/sub', 0o755],
 ];
 
 const LINKS: [string, string][] = [

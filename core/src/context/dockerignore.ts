@@ -37,7 +37,21 @@ interface Compiled {
   source: string;
   exclusion: boolean;
   regexp: RegExp;
+  /** Number of path segments in the pattern (moby's `pattern.dirs`). */
+  dirs: number;
 }
+
+/**
+ * Which moby matcher to reproduce. They differ in how a pattern excludes a path through a parent:
+ * - `docker-20.10` (default; the daemon the tests build with): fileutils.Matches tests only the
+ *   ancestor with as many segments as the pattern, and the context walk enters an excluded
+ *   directory only for an exception written below it. Checked: with `**\/sub` and
+ *   `!a/b/sub/keep`, docker 20.10 sends `a/b/sub/y` too.
+ * - `patternmatcher`: moby/patternmatcher's MatchesOrParentMatches (newer docker), where any
+ *   matching ancestor excludes. Its walk rule is approximated (it also descends when an exception
+ *   has wildcards); not checked against a daemon here.
+ */
+export type IgnoreFlavor = 'docker-20.10' | 'patternmatcher';
 
 /** Per-pattern results for a directory, so its children need not re-test every ancestor. */
 export type ParentMatches = readonly boolean[];
@@ -46,9 +60,12 @@ export class Matcher {
   private readonly patterns: Compiled[];
   readonly hasExceptions: boolean;
 
-  constructor(patterns: readonly string[]) {
+  readonly flavor: IgnoreFlavor;
+
+  constructor(patterns: readonly string[], options: { flavor?: IgnoreFlavor } = {}) {
     this.patterns = patterns.map(compile);
     this.hasExceptions = this.patterns.some((p) => p.exclusion);
+    this.flavor = options.flavor ?? 'docker-20.10';
   }
 
   get size(): number {
@@ -56,8 +73,8 @@ export class Matcher {
   }
 
   /**
-   * Whether the context-relative posix `path` is excluded (patternmatcher's
-   * MatchesOrParentMatches). `isDir` does not change the answer: patterns are cleaned, so `dir/`
+   * Whether the context-relative posix `path` is excluded by the patterns alone (the walk may
+   * also leave out what is below an excluded directory; see exceptionCouldMatchUnder). `isDir` does not change the answer: patterns are cleaned, so `dir/`
    * and `dir` are the same pattern and match files and directories alike; it is taken so callers
    * say what they know.
    */
@@ -67,10 +84,19 @@ export class Matcher {
   }
 
   /**
-   * For each pattern, whether it matches `path` or one of its parents; pass the parent directory's
-   * result to avoid re-testing ancestors (the walk does).
+   * For each pattern, whether it matches `path` directly or through a parent (per the flavor);
+   * with the `patternmatcher` flavor, pass the parent directory's result to avoid re-testing
+   * ancestors (the walk does).
    */
   matchEach(path: string, parent: ParentMatches | undefined): boolean[] {
+    if (this.flavor === 'docker-20.10') {
+      // Slash positions, so the ancestor with k segments is path.slice(0, slashes[k - 1]).
+      const slashes: number[] = [];
+      for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) slashes.push(i);
+      return this.patterns.map(
+        (p) => p.regexp.test(path) || (p.dirs <= slashes.length && p.regexp.test(path.slice(0, slashes[p.dirs - 1]))),
+      );
+    }
     const parents = parent ?? this.ancestorMatches(path);
     return this.patterns.map((p, i) => parents[i]! || p.regexp.test(path));
   }
@@ -94,7 +120,12 @@ export class Matcher {
   exceptionCouldMatchUnder(dir: string): boolean {
     if (!this.hasExceptions) return false;
     const dirSlash = dir + '/';
-    return this.patterns.some((p) => p.exclusion && (p.source.slice(1) + '/').startsWith(dirSlash));
+    return this.patterns.some(
+      (p) =>
+        p.exclusion &&
+        ((p.source.slice(1) + '/').startsWith(dirSlash) ||
+          (this.flavor === 'patternmatcher' && /[*?[\\]/.test(p.source))),
+    );
   }
 
   private ancestorMatches(path: string): boolean[] {
@@ -162,5 +193,5 @@ function compile(source: string): Compiled {
   } catch {
     throw new ContextError('bad-pattern', `illegal exclusion pattern: ${JSON.stringify(source)}`, source);
   }
-  return { source, exclusion, regexp };
+  return { source, exclusion, regexp, dirs: pattern.split('/').length };
 }

@@ -14,7 +14,7 @@ import type { ImageGraph } from '../graph/types.js';
 import { parseDockerignore } from './dockerignore.js';
 import { ContextError } from './errors.js';
 
-export { Matcher, parseDockerignore, type ParentMatches } from './dockerignore.js';
+export { Matcher, parseDockerignore, type IgnoreFlavor, type ParentMatches } from './dockerignore.js';
 export { ContextError, type ContextErrorCode } from './errors.js';
 export { globMatch, hasWildcards } from './glob.js';
 export { walkContext, descendants, type ContextEntry, type ContextIndex, type EntryType } from './walk.js';
