@@ -8,7 +8,8 @@ const BATCH = 500;
 
 function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // getfattr reads no stdin: giving it none avoids an EPIPE when it exits before we close the pipe.
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -18,7 +19,10 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
       if (code === 0) resolve(Buffer.concat(out).toString('latin1'));
       else reject(new Error(`${cmd} exited with ${code}: ${Buffer.concat(err).toString().trim()}`));
     });
-    child.stdin.end(input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined); // a failed setfattr reports through its exit code
+      child.stdin.end(input);
+    }
   });
 }
 
