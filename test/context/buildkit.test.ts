@@ -3,12 +3,14 @@
  * puts in the image. Each COPY under test goes to its own destination; the image's files are
  * listed with busybox stat and compared with the Selection (path, type, mode, size, link target).
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ContextError,
   Matcher,
+  ignorePatterns,
   parseDockerignore,
   selectSources,
   walkContext,
@@ -141,5 +143,21 @@ describe('COPY selection equals what BuildKit copies', () => {
       ['', 'dir'],
       ['keep', 'file'],
     ]);
+  });
+
+  it('.dockerignore and the Dockerfile can ignore themselves (BuildKit does not force them in)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drydock-context-self-'));
+    try {
+      await writeFile(join(dir, 'a'), 'a\n');
+      await writeFile(join(dir, '.dockerignore'), '.dockerignore\nDockerfile\n');
+      await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY . /x\nRUN find /x | sort > /listing\n');
+      ok('docker build', await docker(['build', '-q', '-t', TAG, dir]));
+      const listing = ok('docker run', await docker(['run', '--rm', '--network', 'none', TAG, 'cat', '/listing']));
+      const index2 = await walkContext(dir, new Matcher(await ignorePatterns(dir, { name: 'self', ignore: [] })));
+      const mine = selectSources(index2, { sources: ['.'], dest: '/x' }).map((e) => (e.dest ? `/x/${e.dest}` : '/x'));
+      expect(listing.stdout.trim().split('\n')).toEqual(mine.sort());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

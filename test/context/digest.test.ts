@@ -131,14 +131,6 @@ describe.each([
     expect(second.filesRead).toBe(0);
   });
 
-  it('the config ignore patterns apply after .dockerignore, as in the emitted file', async () => {
-    expect(await ignorePatterns(ctx, { name: 'app', ignore: ['README.md', '!debug.log'] })).toEqual([
-      '*.log',
-      'README.md',
-      '!debug.log',
-    ]);
-  });
-
   it('invalidate([path]) re-reads just that file', async () => {
     await build();
     const cache = await StatCache.load(cacheFile);
