@@ -1,0 +1,130 @@
+// Content-addressed blobs: `blobs/sha256/<hex>`. The name is the content's sha256, checked when the blob
+// is written (always) and when it is read through `readBlob` (streaming: the check completes at the end).
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, rename, stat, unlink, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fsyncDir, tmpName } from './atomic.js';
+import { StoreError, hasErrno } from './errors.js';
+import { digestHex, type StorePaths } from './paths.js';
+
+export type BlobSource = Buffer | Readable | (() => Readable);
+
+export interface BlobInfo {
+  readonly digest: string;
+  readonly size: number;
+}
+
+export const blobPath = (paths: StorePaths, digest: string): string => join(paths.blobs, digestHex(digest));
+
+export const statBlob = async (paths: StorePaths, digest: string): Promise<BlobInfo | undefined> => {
+  try {
+    const st = await stat(blobPath(paths, digest));
+    return { digest, size: st.size };
+  } catch (error) {
+    if (hasErrno(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+};
+
+/** Hashes and counts what passes through; fails early once more than `limit` bytes arrive. */
+class Measure extends Transform {
+  readonly hash: Hash = createHash('sha256');
+  size = 0;
+  constructor(private readonly limit?: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.limit !== undefined && this.size > this.limit) {
+      callback(new StoreError('ESIZE', `blob is larger than the expected ${this.limit} bytes`));
+      return;
+    }
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+}
+
+const toStream = (source: BlobSource): Readable =>
+  Buffer.isBuffer(source) ? Readable.from([source]) : typeof source === 'function' ? source() : source;
+
+export const putBlob = async (
+  paths: StorePaths,
+  source: BlobSource,
+  expected: { digest?: string; size?: number } = {},
+): Promise<BlobInfo> => {
+  if (expected.digest !== undefined) {
+    digestHex(expected.digest);
+    // Known digest already present: skip the transfer. A Readable handed to us is ours to end.
+    const existing = await statBlob(paths, expected.digest);
+    if (existing && (expected.size === undefined || existing.size === expected.size)) {
+      if (source instanceof Readable) source.destroy();
+      return existing;
+    }
+  }
+  const tmp = tmpName(paths.tmp, 'blob');
+  try {
+    const measure = new Measure(expected.size);
+    await pipeline(toStream(source), measure, createWriteStream(tmp, { flags: 'wx', mode: 0o444 }));
+    const digest = `sha256:${measure.hash.digest('hex')}`;
+    if (expected.size !== undefined && measure.size !== expected.size) {
+      throw new StoreError('ESIZE', `blob has ${measure.size} bytes, expected ${expected.size}`);
+    }
+    if (expected.digest !== undefined && digest !== expected.digest) {
+      throw new StoreError('EDIGEST', `blob content is ${digest}, expected ${expected.digest}`);
+    }
+    const handle = await open(tmp, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const dest = blobPath(paths, digest);
+    if (await statBlob(paths, digest)) {
+      // Someone (maybe another process) stored it first: identical by construction, keep theirs.
+      await unlink(tmp);
+    } else {
+      await chmod(tmp, 0o444);
+      // rename over an identical concurrent copy is harmless: both are the same bytes.
+      await rename(tmp, dest);
+      await fsyncDir(paths.blobs);
+    }
+    return { digest, size: measure.size };
+  } catch (error) {
+    await unlink(tmp).catch(() => {});
+    throw error;
+  }
+};
+
+/**
+ * A stream of the blob that verifies as it reads: if the bytes do not hash to `digest`, the stream ends
+ * with an EDIGEST StoreError instead of `end`, and the corrupt file is deleted so the next pull refetches
+ * it. Consumers must treat the data as untrusted until the stream ends cleanly.
+ */
+export const readBlob = (paths: StorePaths, digest: string): Readable => {
+  const path = blobPath(paths, digest);
+  const hash = createHash('sha256');
+  const verify = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual === digest) return callback();
+      unlink(path).then(
+        () => callback(new StoreError('EDIGEST', `blob ${digest} is corrupt (content is ${actual}); removed it`)),
+        () => callback(new StoreError('EDIGEST', `blob ${digest} is corrupt (content is ${actual})`)),
+      );
+    },
+  });
+  const file = createReadStream(path);
+  file.on('error', (error) => {
+    verify.destroy(
+      hasErrno(error, 'ENOENT') ? new StoreError('ENOTFOUND', `blob ${digest} is not in the store`) : error,
+    );
+  });
+  return file.pipe(verify);
+};

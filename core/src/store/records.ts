@@ -1,0 +1,70 @@
+// Cache records: small JSON documents keyed by cache key, one file each in `index/`. The file name is the
+// sha256 of the key (keys are arbitrary strings); the key is stored inside, so listing can return it.
+import { readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { hasErrno } from './errors.js';
+import { recordFileName, type StorePaths } from './paths.js';
+
+export interface StoreRecord<T = unknown> {
+  readonly key: string;
+  readonly value: T;
+}
+
+export interface StoreWarning {
+  readonly code: 'ECORRUPTRECORD';
+  readonly message: string;
+  readonly path: string;
+}
+
+type Warn = (warning: StoreWarning) => void;
+
+const FORMAT = 1;
+
+const parse = (text: string): StoreRecord | undefined => {
+  try {
+    const doc: unknown = JSON.parse(text);
+    if (typeof doc !== 'object' || doc === null) return undefined;
+    const { format, key, value } = doc as { format?: unknown; key?: unknown; value?: unknown };
+    if (format !== FORMAT || typeof key !== 'string' || !('value' in doc)) return undefined;
+    return { key, value };
+  } catch {
+    return undefined;
+  }
+};
+
+// Writes are atomic, so a corrupt record means outside damage (disk, hand edits). It is a cache: we
+// drop it and report it, and the engine rebuilds. Race note: if another process rewrites the same key
+// between our read and our unlink, we remove its fresh record too; the cost is one cache miss.
+const readRecord = async (path: string, warn: Warn, expectKey?: string): Promise<StoreRecord | undefined> => {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (hasErrno(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  const record = parse(text);
+  if (record && (expectKey === undefined || record.key === expectKey)) return record;
+  await unlink(path).catch(() => {});
+  warn({ code: 'ECORRUPTRECORD', message: `removed corrupt cache record ${path}`, path });
+  return undefined;
+};
+
+export const getRecord = async <T>(paths: StorePaths, key: string, warn: Warn): Promise<T | undefined> =>
+  (await readRecord(join(paths.index, recordFileName(key)), warn, key))?.value as T | undefined;
+
+export const putRecord = async (paths: StorePaths, key: string, value: unknown): Promise<void> => {
+  const text = JSON.stringify({ format: FORMAT, key, value });
+  await writeFileAtomic(paths.tmp, join(paths.index, recordFileName(key)), text);
+};
+
+export const listRecords = async (paths: StorePaths, warn: Warn): Promise<StoreRecord[]> => {
+  const records: StoreRecord[] = [];
+  for (const name of (await readdir(paths.index)).sort()) {
+    if (!name.endsWith('.json')) continue;
+    const record = await readRecord(join(paths.index, name), warn);
+    if (record) records.push(record);
+  }
+  return records;
+};

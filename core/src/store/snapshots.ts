@@ -1,0 +1,58 @@
+// Snapshots: extracted layer trees (`snapshots/<id>/`) used as overlay lowerdirs. The store only makes
+// the directory appear atomically; the caller's `build` fills it (ownership, modes, xattrs, device
+// nodes and hardlinks are the caller's, and rename(2) preserves all of them).
+import { chmod, mkdir, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsyncDir, removeTree, syncTree, tmpName } from './atomic.js';
+import { hasErrno } from './errors.js';
+import { withLock, type LockConfig } from './locks.js';
+import { checkName, type StorePaths } from './paths.js';
+
+export const snapshotPath = (paths: StorePaths, id: string): string =>
+  join(paths.snapshots, checkName('snapshot id', id));
+
+const exists = async (path: string): Promise<boolean> => {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if (hasErrno(error, 'ENOENT')) return false;
+    throw error;
+  }
+};
+
+export const ensureSnapshot = async (
+  paths: StorePaths,
+  locks: LockConfig,
+  id: string,
+  build: (dir: string) => Promise<void>,
+): Promise<string> => {
+  const dest = snapshotPath(paths, id);
+  if (await exists(dest)) return dest;
+  // The per-id lock makes a concurrent process wait for our build instead of repeating it. If our lock
+  // goes stale (we were killed, or stalled past `stale`) the other process builds too: that is the
+  // "harmlessly twice" case, resolved below by whoever renames first.
+  return withLock(locks, `snapshot-${id}`, async () => {
+    if (await exists(dest)) return dest;
+    const tmp = tmpName(paths.tmp, 'snapshot');
+    await mkdir(tmp, { mode: 0o755 });
+    await chmod(tmp, 0o755); // mkdir's mode is filtered by the umask; a lowerdir root must be 0755
+    try {
+      await build(tmp);
+      await syncTree(tmp);
+      try {
+        await rename(tmp, dest);
+      } catch (error) {
+        // Renaming a directory onto a non-empty one fails: another builder won; its tree is equivalent.
+        if (!hasErrno(error, 'ENOTEMPTY', 'EEXIST')) throw error;
+        await removeTree(tmp);
+        return dest;
+      }
+      await fsyncDir(paths.snapshots);
+      return dest;
+    } catch (error) {
+      await removeTree(tmp).catch(() => {});
+      throw error;
+    }
+  });
+};
