@@ -2,6 +2,7 @@
  * 20,000 files: the walk, the selection and the digests stay correct at scale, and a warm build
  * reads no file. Timings are printed for the record, never asserted.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,14 +17,12 @@ let ctx: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'drydock-scale-'));
   ctx = join(root, 'ctx');
+  // Synchronous writes: 20,000 small files this way take a fraction of the async time.
   for (let d = 0; d < DIRS; d++) {
     const dir = join(ctx, `pkg${d}`, 'src');
-    await mkdir(dir, { recursive: true });
-    await Promise.all(
-      Array.from({ length: PER_DIR }, (_, f) =>
-        writeFile(join(dir, `f${f}.${f % 10 === 0 ? 'log' : 'ts'}`), `// ${d}/${f}\n`),
-      ),
-    );
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < PER_DIR; f++)
+      writeFileSync(join(dir, `f${f}.${f % 10 === 0 ? 'log' : 'ts'}`), `// ${d}/${f}\n`);
   }
   await mkdir(join(ctx, 'node_modules/dep'), { recursive: true });
   await writeFile(join(ctx, 'node_modules/dep/index.js'), '\n');

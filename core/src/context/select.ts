@@ -84,10 +84,13 @@ export function selectSources(index: ContextIndex, spec: CopySpec): Selection {
     );
   }
   const out: Selection = [];
+  let destCreated = false;
   const destDir = (src: string, name: string) => {
     // BuildKit creates the destination directory 0755 whatever the source directory's mode
     // (checked), and does so for an empty directory source too, but not for an empty wildcard.
-    if (!out.some((e) => e.dest === '')) out.push({ src, dest: '', name, type: 'dir', mode: 0o755, size: 0 });
+    if (destCreated) return;
+    destCreated = true;
+    out.push({ src, dest: '', name, type: 'dir', mode: 0o755, size: 0 });
   };
   for (const m of matched) {
     const target = resolveInScope(index, m.path, m.source);
