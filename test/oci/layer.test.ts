@@ -66,11 +66,11 @@ describe('writeLayer', () => {
     expect(c).toEqual(a);
     expect(await readFile(join(tmp, 'b.tar.gz'))).toEqual(await readFile(join(tmp, 'a.tar.gz')));
     // Pinned: a change here means layers built by another drydock version (or machine) would differ.
-    expect(a.diffId).toBe('sha256:beb27617794e0e5a7f66a1c8e48430aae3ef86a2035e0034131671db8ec42d51');
+    expect(a.diffId).toBe('sha256:fa901ae42b4728670b5e755add9c9ec9d752de3bb55cd937b086ba45522e3356');
     // The gzip is standard: gzip(1) decompresses it to exactly the tar the diffID names.
     const tarSha = await sh('sh', ['-c', `gzip -dc ${join(tmp, 'a.tar.gz')} | sha256sum`]);
     expect(`sha256:${tarSha.split(' ')[0]}`).toBe(a.diffId);
-    expect(a.digest).toBe('sha256:b4b7708a3a4be633a1807d56dbe7de3aae9d57b48cd231b94c17c7de6037603a');
+    expect(a.digest).toBe('sha256:207aad089ff0def80a774341b8533aa0c482a541316e4b079433c092deea53d1');
   });
 
   it('writes headers GNU tar reads back: types, modes, owners, long and non-ASCII paths, clamped mtimes', async () => {
@@ -79,7 +79,7 @@ describe('writeLayer', () => {
     const lines = listing.trim().split('\n');
     expect(lines[0]).toMatch(/^drwxr-xr-x 0\/0 +0 2023-11-14 22:13:20 bin\/$/);
     expect(listing).toContain('-rwsr-xr-x 0/0              18 2023-11-14 22:13:20 bin/busybox');
-    expect(listing).toMatch(/hrwxr-xr-x 0\/0 +0 2023-11-14 22:13:20 bin\/ls link to bin\/busybox/);
+    expect(listing).toMatch(/hrwsr-xr-x 0\/0 +0 2023-11-14 22:13:20 bin\/ls link to bin\/busybox/);
     expect(listing).toMatch(/lrwxrwxrwx 0\/0 +0 2023-11-14 22:13:20 bin\/sh -> busybox/);
     expect(listing).toMatch(/crw-rw-rw- 0\/0 +1,3 2023-11-14 22:13:20 dev\/null/);
     expect(listing).toMatch(/-rw-r--r-- 0\/0 +6 1970-01-01 00:00:01 etc\/motd/);
@@ -137,6 +137,26 @@ describe('writeLayer', () => {
     // Without an owner override, the files' own owners go in (the caller decides).
     const own = await entriesFromDirectory(two);
     expect(own.find((e) => e.path === 'app/a.txt')).toMatchObject({ uid: 4242, gid: 4242 });
+  });
+
+  it('puts the content of a hardlink group on its first path in canonical order', async () => {
+    // The caller names the later path as the target; extractors need the earlier one to exist first.
+    const entries: LayerEntry[] = [
+      text('app/z-target', 'shared', { mode: 0o755 }),
+      { path: 'app/a-link', type: 'hardlink', mode: 0o644, uid: 0, gid: 0, linkname: 'app/z-target' },
+      { path: 'app/m-link', type: 'hardlink', mode: 0o644, uid: 0, gid: 0, linkname: 'app/a-link' },
+    ];
+    await layerDigests(entries, 'links.tar.gz');
+    const listed = await listTar(join(tmp, 'links.tar.gz'));
+    expect(listed.map((e) => `${e.path} ${e.type} ${e.linkname} ${e.mode.toString(8)} ${e.content}`)).toEqual([
+      'app/a-link file  755 shared',
+      'app/m-link hardlink app/a-link 755 ',
+      'app/z-target hardlink app/a-link 755 ',
+    ]);
+    const out = join(tmp, 'links-out');
+    await mkdir(out);
+    await sh('tar', ['-xzf', join(tmp, 'links.tar.gz'), '-C', out]);
+    expect(await readFile(join(out, 'app/z-target'), 'utf8')).toBe('shared');
   });
 
   it('fails when a file does not have the size it promised', async () => {

@@ -64,5 +64,35 @@ export async function sortEntries(entries: AsyncIterable<LayerEntry> | Iterable<
   for (let i = 1; i < all.length; i++) {
     if (all[i - 1]!.path === all[i]!.path) throw new Error(`duplicate layer path ${all[i]!.path}`);
   }
-  return all;
+  return carryHardlinksFirst(all);
+}
+
+/**
+ * Extractors (docker, umoci, tar) create a hardlink by linking to a path that must already exist, so in
+ * each group of hardlinked paths the first in canonical order must carry the content and every other path
+ * must link to it. Callers may name any member as the target; this rewrites the group deterministically.
+ */
+function carryHardlinksFirst(sorted: LayerEntry[]): LayerEntry[] {
+  const byPath = new Map(sorted.map((e, i) => [e.path, i]));
+  const root = (entry: LayerEntry): LayerEntry | undefined => {
+    let current = entry;
+    for (let hops = 0; current.type === 'hardlink'; hops++) {
+      const next = byPath.get(current.linkname!);
+      if (next === undefined || hops > sorted.length) return undefined; // target in a lower layer
+      current = sorted[next]!;
+    }
+    return current;
+  };
+  const carrier = new Map<LayerEntry, string>();
+  return sorted.map((entry) => {
+    const target = root(entry);
+    if (!target || target.type === 'dir') return entry;
+    const first = carrier.get(target);
+    if (first === undefined) {
+      carrier.set(target, entry.path);
+      // The earliest member carries the target's content and metadata under its own path.
+      return entry === target ? entry : { ...target, path: entry.path };
+    }
+    return { ...target, path: entry.path, type: 'hardlink', linkname: first, size: 0, content: undefined, xattrs: undefined };
+  });
 }

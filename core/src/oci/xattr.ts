@@ -12,8 +12,8 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
     const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e) => reject(new Error(`${cmd}: ${e.message} (install Debian package attr)`)));
     child.on('close', (code) => {
       if (code === 0) resolve(Buffer.concat(out).toString('latin1'));
