@@ -1,0 +1,252 @@
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readFile, stat, utimes, writeFile, link, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { describe, expect, it } from 'vitest';
+import { Store, StoreError } from '../../core/src/store/index.js';
+import { ls, useHome } from './helpers.js';
+
+const home = useHome();
+const sha = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+describe('store location', () => {
+  it('uses DRYDOCK_HOME, versioned, unless the root option overrides it', async () => {
+    const store = await Store.open();
+    expect(store.paths.base).toBe(join(home.dir, 'v1'));
+    expect(await ls(store.paths.base)).toEqual(['blobs', 'index', 'locks', 'snapshots', 'tmp']);
+    const other = await Store.open({ root: join(home.dir, 'elsewhere') });
+    expect(other.paths.blobs).toBe(join(home.dir, 'elsewhere', 'v1', 'blobs', 'sha256'));
+  });
+});
+
+describe('blobs', () => {
+  it('putBlob twice gives one file named by its sha256', async () => {
+    const store = await Store.open();
+    const data = Buffer.from('hello blob');
+    const first = await store.putBlob(data);
+    const second = await store.putBlob(Readable.from([data]));
+    expect(first).toEqual({ digest: sha(data), size: data.length });
+    expect(second).toEqual(first);
+    expect(await ls(store.paths.blobs)).toEqual([sha(data).slice('sha256:'.length)]);
+    expect(await ls(store.paths.tmp)).toEqual([]);
+    expect(await readFile(store.blobPath(first.digest))).toEqual(data);
+    expect(await store.hasBlob(first.digest)).toBe(true);
+    expect(await store.statBlob(first.digest)).toEqual(first);
+  });
+
+  it('skips the source when the expected digest is already stored', async () => {
+    const store = await Store.open();
+    const data = Buffer.from('known');
+    await store.putBlob(data);
+    let called = false;
+    const again = await store.putBlob(
+      () => {
+        called = true;
+        return Readable.from([data]);
+      },
+      { digest: sha(data) },
+    );
+    expect(called).toBe(false);
+    expect(again).toEqual({ digest: sha(data), size: data.length });
+  });
+
+  it('rejects a wrong expected digest and leaves nothing in blobs/ or tmp/', async () => {
+    const store = await Store.open();
+    const error = await store.putBlob(Buffer.from('actual'), { digest: sha('other') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe('EDIGEST');
+    expect(await ls(store.paths.blobs)).toEqual([]);
+    expect(await ls(store.paths.tmp)).toEqual([]);
+  });
+
+  it('rejects a wrong expected size (too long stops early, too short at the end)', async () => {
+    const store = await Store.open();
+    const data = Buffer.from('0123456789');
+    await expect(store.putBlob(data, { size: 4 })).rejects.toMatchObject({ code: 'ESIZE' });
+    await expect(store.putBlob(data, { size: 11 })).rejects.toMatchObject({ code: 'ESIZE' });
+    expect(await ls(store.paths.blobs)).toEqual([]);
+    expect(await ls(store.paths.tmp)).toEqual([]);
+  });
+
+  it('rejects malformed digests instead of touching paths outside the store', async () => {
+    const store = await Store.open();
+    expect(() => store.blobPath('sha256:../../etc/passwd')).toThrow(StoreError);
+    await expect(store.hasBlob('md5:abc')).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+
+  it('readBlob streams verified content', async () => {
+    const store = await Store.open();
+    const { digest } = await store.putBlob(Buffer.from('verified'));
+    expect(await text(store.readBlob(digest))).toBe('verified');
+  });
+
+  it('readBlob of a corrupted blob fails with EDIGEST and removes it', async () => {
+    const store = await Store.open();
+    const { digest } = await store.putBlob(Buffer.from('pristine'));
+    const path = store.blobPath(digest);
+    await chmod(path, 0o644);
+    await writeFile(path, 'tampered');
+    const error = await text(store.readBlob(digest)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe('EDIGEST');
+    expect(await store.hasBlob(digest)).toBe(false);
+  });
+
+  it('readBlob of a missing blob fails with ENOTFOUND', async () => {
+    const store = await Store.open();
+    await expect(text(store.readBlob(sha('absent')))).rejects.toMatchObject({ code: 'ENOTFOUND' });
+  });
+});
+
+describe('snapshots', () => {
+  it('builds once into a complete dir and reuses it', async () => {
+    const store = await Store.open();
+    let builds = 0;
+    const build = async (dir: string) => {
+      builds++;
+      await mkdir(join(dir, 'etc'));
+      await writeFile(join(dir, 'etc', 'os-release'), 'ID=test\n', { mode: 0o640 });
+      await link(join(dir, 'etc', 'os-release'), join(dir, 'hard'));
+    };
+    const path = await store.ensureSnapshot('layer1', build);
+    expect(path).toBe(join(store.paths.snapshots, 'layer1'));
+    expect(await store.ensureSnapshot('layer1', build)).toBe(path);
+    expect(builds).toBe(1);
+    expect((await stat(path)).mode & 0o777).toBe(0o755);
+    expect((await stat(join(path, 'etc', 'os-release'))).mode & 0o777).toBe(0o640);
+    const [a, b] = await Promise.all([lstat(join(path, 'etc', 'os-release')), lstat(join(path, 'hard'))]);
+    expect(a.ino).toBe(b.ino);
+    expect(await ls(store.paths.tmp)).toEqual([]);
+  });
+
+  it('a failing build leaves no snapshot and no tmp entry, and the error propagates', async () => {
+    const store = await Store.open();
+    const boom = new Error('build failed');
+    await expect(
+      store.ensureSnapshot('broken', async (dir) => {
+        await writeFile(join(dir, 'half'), 'x');
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(await ls(store.paths.snapshots)).toEqual([]);
+    expect(await ls(store.paths.tmp)).toEqual([]);
+  });
+
+  it('concurrent calls in one process build once', async () => {
+    const store = await Store.open();
+    let builds = 0;
+    const build = async (dir: string) => {
+      builds++;
+      await writeFile(join(dir, 'f'), 'x');
+    };
+    const paths = await Promise.all([1, 2, 3].map(() => store.ensureSnapshot('same', build)));
+    expect(new Set(paths).size).toBe(1);
+    expect(builds).toBe(1);
+  });
+
+  it('rejects ids that are not a single path component', async () => {
+    const store = await Store.open();
+    for (const id of ['../x', 'a/b', '.', '..', '']) {
+      await expect(store.ensureSnapshot(id, async () => {})).rejects.toMatchObject({ code: 'EINVAL' });
+    }
+  });
+});
+
+describe('cache records', () => {
+  it('round-trip, list, and overwrite', async () => {
+    const store = await Store.open();
+    expect(await store.getRecord('k1')).toBeUndefined();
+    await store.putRecord('k1', { layer: 'sha256:abc', n: 1 });
+    await store.putRecord('sha256:/weird key', [1, 2]);
+    expect(await store.getRecord('k1')).toEqual({ layer: 'sha256:abc', n: 1 });
+    await store.putRecord('k1', { n: 2 });
+    expect(await store.getRecord('k1')).toEqual({ n: 2 });
+    const records = await store.listRecords();
+    expect(records.map((r) => r.key).sort()).toEqual(['k1', 'sha256:/weird key']);
+    expect(await ls(store.paths.tmp)).toEqual([]);
+  });
+
+  it('a corrupt record reads as absent, is removed, and is reported as a warning', async () => {
+    const warnings: string[] = [];
+    const store = await Store.open({ onWarning: (w) => warnings.push(w.code) });
+    await store.putRecord('k', { ok: true });
+    const [file] = await ls(store.paths.index);
+    await writeFile(join(store.paths.index, file!), '{"format":1,"key":"k","val');
+    expect(await store.getRecord('k')).toBeUndefined();
+    expect(warnings).toEqual(['ECORRUPTRECORD']);
+    expect(store.warnings).toHaveLength(1);
+    expect(await ls(store.paths.index)).toEqual([]);
+    expect(await store.listRecords()).toEqual([]);
+  });
+});
+
+describe('locks', () => {
+  it('withLock serializes critical sections', async () => {
+    const store = await Store.open();
+    const events: string[] = [];
+    const section = (name: string) =>
+      store.withLock('shared-name', async () => {
+        events.push(`${name}:in`);
+        await new Promise((r) => setTimeout(r, 30));
+        events.push(`${name}:out`);
+      });
+    await Promise.all([section('a'), section('b')]);
+    expect(events[0]!.split(':')[0]).toBe(events[1]!.split(':')[0]);
+    expect(events.map((e) => e.split(':')[1])).toEqual(['in', 'out', 'in', 'out']);
+  });
+
+  it('prune inside withBuild of the same store is refused instead of deadlocking', async () => {
+    const store = await Store.open();
+    await store.withBuild(async () => {
+      await expect(store.prune({ keep: () => new Set() })).rejects.toMatchObject({ code: 'EBUSY' });
+    });
+  });
+});
+
+describe('prune and usage', () => {
+  it('removes exactly the unreferenced blobs, snapshots and stale tmp entries; dryRun removes nothing', async () => {
+    const store = await Store.open();
+    const kept = await store.putBlob(Buffer.from('kept'));
+    const dropped = await store.putBlob(Buffer.from('dropped!'));
+    await store.ensureSnapshot('keep-snap', async (dir) => writeFile(join(dir, 'a'), 'aaaa'));
+    await store.ensureSnapshot('drop-snap', async (dir) => {
+      await mkdir(join(dir, 'ro'));
+      await writeFile(join(dir, 'ro', 'b'), 'bbbbbb');
+      await chmod(join(dir, 'ro'), 0o555); // read-only dirs must not stop deletion
+    });
+    await store.putRecord('step', { blob: kept.digest, snapshot: 'keep-snap' });
+    const oldTmp = join(store.paths.tmp, 'blob-old');
+    const newTmp = join(store.paths.tmp, 'blob-new');
+    await writeFile(oldTmp, '123');
+    await writeFile(newTmp, '45');
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(oldTmp, twoHoursAgo, twoHoursAgo);
+
+    const keep = (records: { value: unknown }[]) =>
+      new Set(records.flatMap((r) => Object.values(r.value as Record<string, string>)));
+    const expected = {
+      removedBlobs: [dropped.digest],
+      removedSnapshots: ['drop-snap'],
+      removedTmp: ['blob-old'],
+      freedBytes: dropped.size + 6 + 3,
+    };
+
+    const before = await store.usage();
+    expect(before.blobs).toEqual({ count: 2, bytes: kept.size + dropped.size });
+    expect(before.snapshots).toEqual({ count: 2, bytes: 4 + 6 });
+    expect(before.records.count).toBe(1);
+    expect(before.tmp).toEqual({ count: 2, bytes: 5 });
+
+    expect(await store.prune({ keep, dryRun: true })).toEqual(expected);
+    expect(await store.usage()).toEqual(before);
+
+    expect(await store.prune({ keep })).toEqual(expected);
+    expect(await ls(store.paths.blobs)).toEqual([kept.digest.slice(7)]);
+    expect(await ls(store.paths.snapshots)).toEqual(['keep-snap']);
+    expect(await ls(store.paths.tmp)).toEqual(['blob-new']);
+    const after = await store.usage();
+    expect(after.blobs).toEqual({ count: 1, bytes: kept.size });
+    expect(after.totalBytes).toBe(before.totalBytes - expected.freedBytes);
+  });
+});
