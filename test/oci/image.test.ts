@@ -41,7 +41,14 @@ const file = (path: string, body: string, extra: Partial<LayerEntry> = {}): Laye
   content: () => Readable.from([Buffer.from(body)]),
   ...extra,
 });
-const dir = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({ path, type: 'dir', mode: 0o755, uid: 0, gid: 0, ...extra });
+const dir = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({
+  path,
+  type: 'dir',
+  mode: 0o755,
+  uid: 0,
+  gid: 0,
+  ...extra,
+});
 
 async function busyboxRootfs(root: string): Promise<void> {
   for (const d of ['bin', 'etc', 'home', 'opt/replaced', 'tmp']) await mkdir(join(root, d), { recursive: true });
@@ -216,7 +223,20 @@ describe('OCI image end to end', () => {
     expect(await run(TAG)).toBe('hello from layer 2\n');
     expect(await run(TAG, 'id')).toBe('uid=1000(app) gid=1000(app) groups=1000(app)\n');
     expect(await run(TAG, 'sh', '-c', 'pwd; echo "$GREETING"')).toBe('/app\nhello world\n');
-    const stat = await run('--user', '0', TAG, 'stat', '-c', '%n %F %a %u:%g %h', '/app/hello.txt', '/app/hard', '/app/link', '/home/app', '/opt/replaced/new', '/tmp');
+    const stat = await run(
+      '--user',
+      '0',
+      TAG,
+      'stat',
+      '-c',
+      '%n %F %a %u:%g %h',
+      '/app/hello.txt',
+      '/app/hard',
+      '/app/link',
+      '/home/app',
+      '/opt/replaced/new',
+      '/tmp',
+    );
     expect(stat.trim().split('\n')).toEqual([
       '/app/hello.txt regular file 644 0:0 2',
       '/app/hard regular file 644 0:0 2',

@@ -92,7 +92,11 @@ describe('writeLayer', () => {
     const entries = await listTar(join(tmp, 'gnu.tar.gz'));
     const ping = entries.find((e) => e.path === 'usr/bin/ping')!;
     expect(ping.xattrs['security.capability']).toEqual(Buffer.from([1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0]));
-    expect(entries.find((e) => e.path === 'home/app/data')).toMatchObject({ uid: 1000, gid: 3_000_000, content: 'owned' });
+    expect(entries.find((e) => e.path === 'home/app/data')).toMatchObject({
+      uid: 1000,
+      gid: 3_000_000,
+      content: 'owned',
+    });
     // No host user or group names, no atime/ctime records.
     const raw = await sh('sh', ['-c', `gzip -dc ${join(tmp, 'gnu.tar.gz')} | strings`]);
     expect(raw).not.toMatch(/root|atime|ctime/);
@@ -111,7 +115,12 @@ describe('writeLayer', () => {
         process.umask(old);
       }
       // Modes are what the build says (like COPY --chmod), so set them; everything else differs.
-      for (const [p, m] of [['app', 0o755], ['app/sub', 0o755], ['app/a.txt', 0o644], ['app/sub/b.sh', 0o755]] as const) {
+      for (const [p, m] of [
+        ['app', 0o755],
+        ['app/sub', 0o755],
+        ['app/a.txt', 0o644],
+        ['app/sub/b.sh', 0o755],
+      ] as const) {
         await chmod(join(root, p), m);
         await chown(join(root, p), owner, owner);
         await utimes(join(root, p), mtime, mtime);
@@ -162,6 +171,8 @@ describe('writeLayer', () => {
   it('fails when a file does not have the size it promised', async () => {
     const bad = text('x', 'four', { size: 5 });
     await expect(writeLayer([bad], join(tmp, 'bad.tar.gz'), { epoch: EPOCH })).rejects.toThrow(/expected 5 bytes/);
-    await expect(writeLayer([text('../x', '')], join(tmp, 'bad2.tar.gz'), { epoch: EPOCH })).rejects.toThrow(/invalid layer path/);
+    await expect(writeLayer([text('../x', '')], join(tmp, 'bad2.tar.gz'), { epoch: EPOCH })).rejects.toThrow(
+      /invalid layer path/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm, writeFile, symlink, link } from 'node:fs/promises';
+import { mkdir, rm, writeFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,14 @@ const file = (path: string, body: string, extra: Partial<LayerEntry> = {}): Laye
   content: () => Readable.from([Buffer.from(body)]),
   ...extra,
 });
-const dir = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({ path, type: 'dir', mode: 0o755, uid: 0, gid: 0, ...extra });
+const dir = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({
+  path,
+  type: 'dir',
+  mode: 0o755,
+  uid: 0,
+  gid: 0,
+  ...extra,
+});
 
 /** Mounts overlay at merged, runs fn, and always unmounts. */
 async function withOverlay<T>(opts: string, merged: string, fn: () => Promise<T>): Promise<T> {
@@ -89,10 +96,15 @@ describe('entriesFromUpperdir', () => {
     await writeLayer(entries, layer, { epoch: EPOCH });
     const applied = join(base, 'applied');
     await applyLayerAsLowerdir(layer, applied);
-    const again = await withOverlay(`lowerdir=${applied}:${lower}`, join(base, 'merged2'), () => describeTree(join(base, 'merged2')));
+    const again = await withOverlay(`lowerdir=${applied}:${lower}`, join(base, 'merged2'), () =>
+      describeTree(join(base, 'merged2')),
+    );
     expect(again).toEqual(view);
     expect(view).not.toContain('etc/gone');
-    expect(view.filter((l) => l.startsWith('olddir'))).toEqual(['olddir/ dir 0750 0:0', 'olddir/new file 0644 0:0 "new"']);
+    expect(view.filter((l) => l.startsWith('olddir'))).toEqual([
+      'olddir/ dir 0750 0:0',
+      'olddir/new file 0644 0:0 "new"',
+    ]);
   });
 });
 
@@ -156,10 +168,7 @@ describe('applyLayerAsLowerdir', () => {
     await mkdir(base, { recursive: true });
     const path = join(base, 'evil.tar.gz');
     await writeLayer(
-      [
-        { path: 'up', type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkname: '/tmp' },
-        file('up/pwned', 'x'),
-      ],
+      [{ path: 'up', type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkname: '/tmp' }, file('up/pwned', 'x')],
       path,
       { epoch: EPOCH },
     );

@@ -34,7 +34,9 @@ async function mknodAll(nodes: readonly Node[]): Promise<void> {
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`mknod failed (${code}): ${err.trim()}`))));
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new Error(`mknod failed (${code}): ${err.trim()}`)),
+      );
     });
   }
 }
@@ -76,7 +78,8 @@ export async function applyLayerAsLowerdir(layerPath: string, dir: string): Prom
       if (knownDirs.has(rel)) continue;
       const st = await exists(join(dir, rel));
       if (!st) await mkdir(join(dir, rel), { mode: 0o755 });
-      else if (!st.isDirectory()) throw new Error(`layer ${layerPath}: ${path} lies below ${rel}, which is not a directory`);
+      else if (!st.isDirectory())
+        throw new Error(`layer ${layerPath}: ${path} lies below ${rel}, which is not a directory`);
       knownDirs.add(rel);
     }
   };
@@ -126,7 +129,13 @@ export async function applyLayerAsLowerdir(layerPath: string, dir: string): Prom
       case 'char':
       case 'block':
       case 'fifo':
-        nodes.push({ abs, kind: h.type === 'char' ? 'c' : h.type === 'block' ? 'b' : 'p', major: h.devmajor, minor: h.devminor, header: h });
+        nodes.push({
+          abs,
+          kind: h.type === 'char' ? 'c' : h.type === 'block' ? 'b' : 'p',
+          major: h.devmajor,
+          minor: h.devminor,
+          header: h,
+        });
         pendingNodes.add(abs);
         break;
     }

@@ -93,6 +93,14 @@ function carryHardlinksFirst(sorted: LayerEntry[]): LayerEntry[] {
       // The earliest member carries the target's content and metadata under its own path.
       return entry === target ? entry : { ...target, path: entry.path };
     }
-    return { ...target, path: entry.path, type: 'hardlink', linkname: first, size: 0, content: undefined, xattrs: undefined };
+    return {
+      ...target,
+      path: entry.path,
+      type: 'hardlink',
+      linkname: first,
+      size: 0,
+      content: undefined,
+      xattrs: undefined,
+    };
   });
 }

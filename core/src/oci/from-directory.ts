@@ -40,7 +40,9 @@ export function minor(rdev: number): number {
 export async function entriesFromDirectory(dir: string, options: FromDirectoryOptions = {}): Promise<LayerEntry[]> {
   const walked = await walk(dir);
   walked.sort((a, b) => comparePaths(a.path, b.path));
-  const xattrs = options.xattrs ? await readXattrs(walked.map((w) => w.abs)) : new Map<string, Record<string, Buffer>>();
+  const xattrs = options.xattrs
+    ? await readXattrs(walked.map((w) => w.abs))
+    : new Map<string, Record<string, Buffer>>();
   const seen = new Map<string, string>();
   const entries: LayerEntry[] = [];
   for (const w of walked) {

@@ -48,7 +48,6 @@ const file = (path: string, bytes: Buffer): LayerEntry => ({
   content: () => Readable.from([bytes]),
 });
 
-
 export function parseManifest(bytes: Buffer): ImageManifest {
   const manifest = JSON.parse(bytes.toString('utf8')) as ImageManifest;
   if (manifest.schemaVersion !== 2 || !manifest.config || !Array.isArray(manifest.layers)) {
@@ -79,7 +78,8 @@ export function ociLayoutEntries(image: ImageSource, tags: readonly ImageTag[]):
         );
   const index = Buffer.from(canonicalJson({ schemaVersion: 2, mediaType: MEDIA_TYPES.imageIndex, manifests }));
   const blobs = new Map<string, LayerEntry>();
-  const blob = (d: string, entry: Omit<LayerEntry, 'path'>) => blobs.set(d, { ...entry, path: `blobs/sha256/${digestHex(d)}` });
+  const blob = (d: string, entry: Omit<LayerEntry, 'path'>) =>
+    blobs.set(d, { ...entry, path: `blobs/sha256/${digestHex(d)}` });
   blob(manifestDigest, file('', image.manifest));
   blob(manifest.config.digest, file('', image.config));
   for (const layer of manifest.layers) {

@@ -33,7 +33,11 @@ export async function writeOciLayout(dir: string, image: ImageSource, options: O
 }
 
 /** Writes the archive entries as an uncompressed tar file, reproducibly. */
-export async function writeTarFile(file: string, entries: Parameters<typeof sortEntries>[0], epoch: number): Promise<void> {
+export async function writeTarFile(
+  file: string,
+  entries: Parameters<typeof sortEntries>[0],
+  epoch: number,
+): Promise<void> {
   const sorted = await sortEntries(entries);
   const tmp = `${file}.tmp-${process.pid}`;
   await pipeline(Readable.from(tarChunks(sorted, epoch)), createWriteStream(tmp));

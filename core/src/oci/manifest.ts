@@ -19,7 +19,11 @@ export interface ImageManifest {
 }
 
 /** An OCI image manifest; layers in order, base first. */
-export function buildManifest(config: Descriptor, layers: Descriptor[], annotations?: Record<string, string>): ImageManifest {
+export function buildManifest(
+  config: Descriptor,
+  layers: Descriptor[],
+  annotations?: Record<string, string>,
+): ImageManifest {
   return {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.imageManifest,

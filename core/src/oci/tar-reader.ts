@@ -118,7 +118,8 @@ export async function* readTar(source: AsyncIterable<Buffer | string>): AsyncGen
   for (;;) {
     const first = await reader.some(BLOCK);
     // A missing end-of-archive marker is tolerated, as every common reader does.
-    const block = first && first.length < BLOCK ? Buffer.concat([first, await reader.exactly(BLOCK - first.length)]) : first;
+    const block =
+      first && first.length < BLOCK ? Buffer.concat([first, await reader.exactly(BLOCK - first.length)]) : first;
     if (!block || isZero(block)) return;
     const flag = String.fromCharCode(block[156]!);
     let size = num(block, 124, 12);

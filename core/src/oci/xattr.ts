@@ -35,7 +35,10 @@ function unescapePath(s: string): string {
 function escapePath(path: string): string {
   let out = '';
   for (const byte of Buffer.from(path, 'utf8')) {
-    out += byte <= 0x20 || byte >= 0x7f || byte === 0x5c ? `\\${byte.toString(8).padStart(3, '0')}` : String.fromCharCode(byte);
+    out +=
+      byte <= 0x20 || byte >= 0x7f || byte === 0x5c
+        ? `\\${byte.toString(8).padStart(3, '0')}`
+        : String.fromCharCode(byte);
   }
   return out;
 }
@@ -64,7 +67,9 @@ export async function readXattrs(paths: readonly string[]): Promise<Map<string, 
 }
 
 /** Sets extended attributes on absolute paths (not following symlinks), one setfattr per batch. */
-export async function writeXattrs(items: ReadonlyArray<{ path: string; xattrs: Record<string, Buffer> }>): Promise<void> {
+export async function writeXattrs(
+  items: ReadonlyArray<{ path: string; xattrs: Record<string, Buffer> }>,
+): Promise<void> {
   for (let i = 0; i < items.length; i += BATCH) {
     let dump = '';
     for (const { path, xattrs } of items.slice(i, i + BATCH)) {
