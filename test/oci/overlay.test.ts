@@ -173,5 +173,17 @@ describe('applyLayerAsLowerdir', () => {
       { epoch: EPOCH },
     );
     await expect(applyLayerAsLowerdir(path, join(base, 'out'))).rejects.toThrow(/not a directory/);
+
+    // A hardlink through a symlinked parent would link a host file into the layer.
+    const viaLink = join(base, 'evil-link.tar.gz');
+    await writeLayer(
+      [
+        { path: 'host', type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkname: '/etc' },
+        { path: 'stolen', type: 'hardlink', mode: 0o644, uid: 0, gid: 0, linkname: 'host/passwd' },
+      ],
+      viaLink,
+      { epoch: EPOCH },
+    );
+    await expect(applyLayerAsLowerdir(viaLink, join(base, 'out2'))).rejects.toThrow(/not a directory/);
   });
 });

@@ -84,6 +84,11 @@ export async function applyLayerAsLowerdir(layerPath: string, dir: string): Prom
     }
   };
 
+  // A path replaced by a non-directory is no longer a directory to write below.
+  const forget = (path: string): void => {
+    for (const known of knownDirs) if (known === path || known.startsWith(`${path}/`)) knownDirs.delete(known);
+  };
+
   const gunzip = createReadStream(layerPath).pipe(createGunzip());
   for await (const { header: h, body } of readTar(gunzip)) {
     checkEntryPath(h.path);
@@ -99,11 +104,13 @@ export async function applyLayerAsLowerdir(layerPath: string, dir: string): Prom
     if (base.startsWith(WHITEOUT_PREFIX)) {
       const target = join(dir, parent, base.slice(WHITEOUT_PREFIX.length));
       if (await exists(target)) await rm(target, { recursive: true, force: true });
+      forget(h.path.slice(0, slash + 1) + base.slice(WHITEOUT_PREFIX.length));
       nodes.push({ abs: target, kind: 'c', major: 0, minor: 0 });
       continue;
     }
     const existing = await exists(abs);
     if (existing && !(existing.isDirectory() && h.type === 'dir')) await rm(abs, { recursive: true, force: true });
+    if (h.type !== 'dir') forget(h.path);
     if (Object.keys(h.xattrs).length > 0) xattrs.push({ path: abs, xattrs: h.xattrs });
     switch (h.type) {
       case 'dir':
@@ -112,7 +119,7 @@ export async function applyLayerAsLowerdir(layerPath: string, dir: string): Prom
         dirs.push({ abs, header: h });
         break;
       case 'file':
-        await pipeline(body, createWriteStream(abs, { mode: 0o600 }));
+        await pipeline(body, createWriteStream(abs, { mode: 0o600, flags: 'wx' }));
         await setMeta(abs, h, false);
         break;
       case 'symlink':
@@ -121,6 +128,8 @@ export async function applyLayerAsLowerdir(layerPath: string, dir: string): Prom
         break;
       case 'hardlink': {
         checkEntryPath(h.linkname);
+        // link(2) follows symlinks in the target's parents: they must be real directories of this layer.
+        await ensureParent(h.linkname);
         const target = join(dir, h.linkname);
         if (pendingNodes.has(target)) deferredLinks.push({ abs, target });
         else await link(target, abs);

@@ -17,7 +17,8 @@ export async function writeDockerArchive(file: string, image: ImageSource, optio
     canonicalJson([
       {
         Config: `blobs/sha256/${digestHex(manifest.config.digest)}`,
-        RepoTags: tags.map((t) => t.name ?? t.ref),
+        // A RepoTag needs a repository name; a bare OCI ref ("v1") would be misread as "v1:latest".
+        RepoTags: tags.flatMap((t) => (t.name ? [t.name] : [])),
         Layers: manifest.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
       },
     ]),

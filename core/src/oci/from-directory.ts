@@ -13,7 +13,7 @@ export interface FromDirectoryOptions {
   xattrFilter?: (name: string) => boolean;
 }
 
-function typeOf(w: WalkedPath): EntryType {
+function typeOf(w: WalkedPath): EntryType | undefined {
   const s = w.stat;
   if (s.isFile()) return 'file';
   if (s.isDirectory()) return 'dir';
@@ -21,7 +21,7 @@ function typeOf(w: WalkedPath): EntryType {
   if (s.isCharacterDevice()) return 'char';
   if (s.isBlockDevice()) return 'block';
   if (s.isFIFO()) return 'fifo';
-  throw new Error(`${w.abs}: sockets cannot go into a layer`);
+  return undefined; // a socket: tar cannot hold one, and docker's archiver skips them too
 }
 
 /** Linux dev_t: major is bits 8-19 and 32-43, minor bits 0-7 and 20-31 (glibc's encoding). */
@@ -47,6 +47,7 @@ export async function entriesFromDirectory(dir: string, options: FromDirectoryOp
   const entries: LayerEntry[] = [];
   for (const w of walked) {
     const type = typeOf(w);
+    if (!type) continue;
     const entry: LayerEntry = {
       path: w.path,
       type,
