@@ -17,11 +17,17 @@ export interface FileStat {
   ctimeNs: bigint;
 }
 
-interface Entry extends FileStat {
+interface Entry {
+  /** `dev:ino:size:mtimeNs:ctimeNs`: compared as one string, and loaded without parsing numbers. */
+  sig: string;
   digest: string;
 }
 
-const VERSION = 1;
+const VERSION = 2;
+
+function signature(stat: FileStat): string {
+  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+}
 /**
  * File timestamps come from the kernel's coarse clock (one tick, up to 10 ms, behind): a file
  * hashed within a tick of its last change could change again with the same timestamps. Such
@@ -53,22 +59,15 @@ export class StatCache {
       throw e;
     }
     try {
-      const doc = JSON.parse(text) as { version?: number; entries?: Record<string, string[]> };
+      const doc = JSON.parse(text) as { version?: number; entries?: Record<string, unknown> };
       if (doc.version !== VERSION || typeof doc.entries !== 'object' || doc.entries === null) return cache;
       for (const [path, v] of Object.entries(doc.entries)) {
-        if (!Array.isArray(v) || v.length !== 6) continue;
-        const [dev, ino, size, mtimeNs, ctimeNs, digest] = v as [string, string, string, string, string, string];
-        cache.entries.set(path, {
-          dev: BigInt(dev),
-          ino: BigInt(ino),
-          size: BigInt(size),
-          mtimeNs: BigInt(mtimeNs),
-          ctimeNs: BigInt(ctimeNs),
-          digest,
-        });
+        if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') {
+          cache.entries.set(path, { sig: v[0], digest: v[1] });
+        }
       }
     } catch {
-      // A corrupt cache (e.g. a crashed writer without rename semantics) is only lost time.
+      // A corrupt cache is only lost time.
       cache.entries.clear();
     }
     return cache;
@@ -81,17 +80,7 @@ export class StatCache {
   /** The digest recorded for `absPath` if its stat still matches. */
   get(absPath: string, stat: FileStat): string | undefined {
     const e = this.entries.get(absPath);
-    if (
-      e === undefined ||
-      e.dev !== stat.dev ||
-      e.ino !== stat.ino ||
-      e.size !== stat.size ||
-      e.mtimeNs !== stat.mtimeNs ||
-      e.ctimeNs !== stat.ctimeNs
-    ) {
-      return undefined;
-    }
-    return e.digest;
+    return e !== undefined && e.sig === signature(stat) ? e.digest : undefined;
   }
 
   /**
@@ -104,14 +93,7 @@ export class StatCache {
       if (this.entries.delete(absPath)) this.dirty = true;
       return;
     }
-    this.entries.set(absPath, {
-      dev: stat.dev,
-      ino: stat.ino,
-      size: stat.size,
-      mtimeNs: stat.mtimeNs,
-      ctimeNs: stat.ctimeNs,
-      digest,
-    });
+    this.entries.set(absPath, { sig: signature(stat), digest });
     this.dirty = true;
   }
 
@@ -135,9 +117,9 @@ export class StatCache {
   /** Writes the cache if it changed: a temp file next to it, then rename (atomic on one filesystem). */
   async save(): Promise<void> {
     if (this.file === undefined || !this.dirty) return;
-    const entries: Record<string, string[]> = {};
+    const entries: Record<string, [string, string]> = {};
     for (const [path, e] of [...this.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      entries[path] = [String(e.dev), String(e.ino), String(e.size), String(e.mtimeNs), String(e.ctimeNs), e.digest];
+      entries[path] = [e.sig, e.digest];
     }
     await mkdir(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
