@@ -87,9 +87,9 @@ async function storeLayer(entries: LayerEntry[], blobs: string): Promise<Written
   return written;
 }
 
-async function buildTestImage(): Promise<ImageSource> {
-  const rootfs = join(tmp, 'rootfs');
-  const blobs = join(tmp, 'blobs');
+async function buildTestImage(base: string): Promise<ImageSource> {
+  const rootfs = join(base, 'rootfs');
+  const blobs = join(base, 'blobs');
   await mkdir(blobs, { recursive: true });
   await busyboxRootfs(rootfs);
   const l1 = await storeLayer(await entriesFromDirectory(rootfs, { owner: { uid: 0, gid: 0 } }), blobs);
@@ -123,7 +123,6 @@ async function buildTestImage(): Promise<ImageSource> {
       [l1, l2].map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
     ),
   );
-  manifestDigest = manifest.descriptor.digest;
   return {
     manifest: manifest.bytes,
     config: cfg.bytes,
@@ -134,7 +133,8 @@ async function buildTestImage(): Promise<ImageSource> {
 beforeAll(async () => {
   if (!isRoot()) throw new Error('test/oci/image.test.ts needs root and the bench (bash test/env/setup.sh)');
   tmp = await tempDir('image');
-  image = await buildTestImage();
+  image = await buildTestImage(tmp);
+  manifestDigest = sha256(image.manifest);
 });
 afterAll(async () => {
   await sh(DOCKER, ['rmi', '-f', TAG]).catch(() => undefined);
@@ -199,6 +199,19 @@ describe('OCI image end to end', () => {
       'ENV GREETING=hello world',
       'CMD ["cat" "/app/hello.txt"]',
     ]);
+  });
+
+  it('rebuilds to the same manifest digest from a tree made under another umask, later', async () => {
+    const other = join(tmp, 'rebuild');
+    const old = process.umask(0o077);
+    let again: ImageSource;
+    try {
+      again = await buildTestImage(other);
+    } finally {
+      process.umask(old);
+    }
+    expect(sha256(again.manifest)).toBe(manifestDigest);
+    expect(again.config).toEqual(image.config);
   });
 
   it('writes the same OCI archive twice, and skopeo reads it', async () => {
