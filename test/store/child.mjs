@@ -3,7 +3,7 @@
 import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import { Readable } from 'node:stream';
-import { setImmediate } from 'node:timers';
+import { setImmediate, setInterval } from 'node:timers';
 import { mkdir, writeFile, link, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Store } from '../../core/dist/store/index.js';
@@ -11,12 +11,16 @@ import { Store } from '../../core/dist/store/index.js';
 const [command, root, ...args] = process.argv.slice(2);
 const store = await Store.open({ root, lockStaleMs: 2000 });
 const say = (word) => process.stdout.write(`${word}\n`);
-const never = () => new Promise(() => {});
+// Hangs while keeping the process alive (a bare pending promise would let Node exit, releasing locks).
+const never = () => new Promise(() => setInterval(() => {}, 1 << 30));
 // Waits for the parent to write "go" so that several children start their work together.
 const go = () =>
   new Promise((resolve) => {
     say('ready');
-    process.stdin.once('data', resolve);
+    process.stdin.once('data', () => {
+      process.stdin.destroy();
+      resolve();
+    });
   });
 
 // Fills a snapshot dir with a known tree: 20 files, a subdir, a hardlink and a symlink.
