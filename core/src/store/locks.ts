@@ -102,7 +102,8 @@ const waitForNoReaders = async (config: LockConfig, dir: string): Promise<void> 
     for (const entry of entries) {
       if (!entry.endsWith('.lock')) continue;
       const token = join(dir, entry.slice(0, -'.lock'.length));
-      if (await lockfile.check(token, { realpath: false, stale: config.staleMs }).catch(() => false)) live++;
+      // check() is false for a missing or stale token; an error (say EACCES) counts as live, never as gone.
+      if (await lockfile.check(token, { realpath: false, stale: config.staleMs }).catch(() => true)) live++;
       // A stale token's holder is gone (or so wedged that its lock is already compromised): drop it.
       else await rm(join(dir, entry), { recursive: true, force: true });
     }
