@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, utimes, writeFile, link, lstat } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, utimes, writeFile, link, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -118,6 +119,27 @@ describe('snapshots', () => {
     const [a, b] = await Promise.all([lstat(join(path, 'etc', 'os-release')), lstat(join(path, 'hard'))]);
     expect(a.ino).toBe(b.ino);
     expect(await ls(store.paths.tmp)).toEqual([]);
+  });
+
+  it('keeps what the builder made: ownership, device nodes, trusted.overlay xattrs (root)', async () => {
+    // The engine runs as root (DESIGN §4); this checks that publishing by rename loses nothing.
+    const store = await Store.open();
+    const path = await store.ensureSnapshot('rootfs', async (dir) => {
+      await mkdir(join(dir, 'opaque'));
+      execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(dir, 'opaque')]);
+      execFileSync('mknod', [join(dir, 'null'), 'c', '1', '3']);
+      await writeFile(join(dir, 'owned'), 'x');
+      await chown(join(dir, 'owned'), 1234, 5678);
+    });
+    const xattr = execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', join(path, 'opaque')]);
+    expect(xattr.toString()).toBe('y');
+    const dev = await lstat(join(path, 'null'));
+    expect(dev.isCharacterDevice()).toBe(true);
+    expect(dev.rdev).toBe((1 << 8) | 3);
+    const owned = await lstat(join(path, 'owned'));
+    expect([owned.uid, owned.gid]).toEqual([1234, 5678]);
+    await store.prune({ keep: () => new Set() });
+    expect(await ls(store.paths.snapshots)).toEqual([]);
   });
 
   it('a failing build leaves no snapshot and no tmp entry, and the error propagates', async () => {
