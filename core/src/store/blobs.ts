@@ -126,5 +126,7 @@ export const readBlob = (paths: StorePaths, digest: string): Readable => {
       hasErrno(error, 'ENOENT') ? new StoreError('ENOTFOUND', `blob ${digest} is not in the store`) : error,
     );
   });
-  return file.pipe(verify);
+  // pipeline (not pipe) so that a consumer destroying the stream early also closes the file.
+  pipeline(file, verify).catch(() => {});
+  return verify;
 };

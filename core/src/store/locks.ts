@@ -55,7 +55,7 @@ const acquire = async (file: string, config: LockConfig, retries: object | numbe
 
 export const lockExclusive = async (config: LockConfig, name: string): Promise<HeldLock> => {
   await mkdir(config.dir, { recursive: true });
-  return acquire(join(config.dir, checkName('lock name', name)), config, WAIT);
+  return acquire(join(config.dir, checkName('lock name', name, 240)), config, WAIT);
 };
 
 /** Runs `fn` holding the exclusive cross-process lock `name`. */
@@ -76,7 +76,7 @@ const sharedDir = (config: LockConfig, name: string) => join(config.dir, `${name
 
 /** Takes a shared hold on `name` (see the scheme above). */
 export const lockShared = async (config: LockConfig, name: string): Promise<HeldLock> => {
-  const dir = sharedDir(config, checkName('lock name', name));
+  const dir = sharedDir(config, checkName('lock name', name, 240));
   await mkdir(dir, { recursive: true });
   return withLock(config, name, () =>
     acquire(join(dir, `${process.pid}-${randomBytes(6).toString('hex')}`), config, 0),
@@ -86,7 +86,7 @@ export const lockShared = async (config: LockConfig, name: string): Promise<Held
 /** Runs `fn` holding `name` exclusively against both exclusive and shared holders. */
 export const withExclusive = async <T>(config: LockConfig, name: string, fn: () => Promise<T>): Promise<T> =>
   withLock(config, name, async () => {
-    await waitForNoReaders(config, sharedDir(config, checkName('lock name', name)));
+    await waitForNoReaders(config, sharedDir(config, checkName('lock name', name, 240)));
     return fn();
   });
 

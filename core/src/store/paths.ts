@@ -49,11 +49,13 @@ export const digestHex = (digest: string): string => {
 };
 
 // Snapshot ids and lock names become single path components: no separators, no dot-only names, and a
-// length that fits a file name with the suffixes we add.
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9._:-]{0,199}$/;
+// length that fits a file name (255 bytes) with the prefixes and suffixes we add (`snapshot-`, `.lock`).
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9._:-]*$/;
 
-export const checkName = (kind: string, name: string): string => {
-  if (!NAME.test(name)) throw new StoreError('EINVAL', `invalid ${kind} ${JSON.stringify(name)}`);
+export const checkName = (kind: string, name: string, maxLength = 200): string => {
+  if (!NAME.test(name) || name.length > maxLength) {
+    throw new StoreError('EINVAL', `invalid ${kind} ${JSON.stringify(name)}`);
+  }
   return name;
 };
 
