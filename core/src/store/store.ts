@@ -19,7 +19,8 @@
 //   5. Prune never races a build: putBlob and ensureSnapshot (and whatever a caller wraps in
 //      withBuild) hold a shared lease on `gc`; prune holds `gc` exclusively (locks.ts has the scheme).
 //      A build that needs unreferenced items to survive between calls must wrap them in withBuild until
-//      it has written the records that reference them.
+//      it has written the records that reference them. putRecord takes no lease (prune never deletes
+//      records); its temp files are safe because prune only removes tmp/ entries older than an hour.
 import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import * as blobs from './blobs.js';
