@@ -281,6 +281,10 @@ export interface StageDef<N extends string = string> {
   /** Platform of the base image, e.g. 'linux/amd64'. */
   platform?: string;
   workdir?: string;
+  /**
+   * One ENV. As in a Dockerfile, `$NAME` in a value sees the environment from before this env, not
+   * a sibling key: write `env({ … })` steps to build on a value set just before.
+   */
   env?: Readonly<Record<string, string | number | boolean>>;
   shell?: readonly string[];
   steps?: readonly Step<N>[];
