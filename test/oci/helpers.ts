@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import type { LayerEntry } from '../../core/src/oci/index.js';
 import { walkTree } from './walk-tree.js';
 
 const exec = promisify(execFile);
@@ -58,3 +60,25 @@ export async function mount(args: string[]): Promise<void> {
 export async function umount(dir: string): Promise<void> {
   await sh('umount', [dir]).catch(() => undefined);
 }
+
+/** A regular file entry with `body` as content, root-owned 0644 unless `extra` says otherwise. */
+export const fileEntry = (path: string, body: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({
+  path,
+  type: 'file',
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  size: Buffer.byteLength(body),
+  content: () => Readable.from([Buffer.from(body)]),
+  ...extra,
+});
+
+/** A directory entry, root-owned 0755 unless `extra` says otherwise. */
+export const dirEntry = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({
+  path,
+  type: 'dir',
+  mode: 0o755,
+  uid: 0,
+  gid: 0,
+  ...extra,
+});

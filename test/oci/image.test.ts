@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, chmod, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildImageConfig,
@@ -20,7 +19,7 @@ import {
   type LayerEntry,
   type WrittenLayer,
 } from '../../core/src/oci/index.js';
-import { describeTree, isRoot, removeDir, sh, tempDir } from './helpers.js';
+import { describeTree, dirEntry as dir, fileEntry as file, isRoot, removeDir, sh, tempDir } from './helpers.js';
 
 // A whole image end to end: busybox rootfs + a second layer with every kind of change, read back by
 // umoci, skopeo and docker 20.10 (the bench: `bash test/env/setup.sh`; root).
@@ -30,25 +29,6 @@ const TAG = `drydock-oci-test:${randomBytes(4).toString('hex')}`;
 let tmp = '';
 let image: ImageSource;
 let manifestDigest = '';
-
-const file = (path: string, body: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({
-  path,
-  type: 'file',
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  size: Buffer.byteLength(body),
-  content: () => Readable.from([Buffer.from(body)]),
-  ...extra,
-});
-const dir = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({
-  path,
-  type: 'dir',
-  mode: 0o755,
-  uid: 0,
-  gid: 0,
-  ...extra,
-});
 
 async function busyboxRootfs(root: string): Promise<void> {
   for (const d of ['bin', 'etc', 'home', 'opt/replaced', 'tmp']) await mkdir(join(root, d), { recursive: true });

@@ -1,11 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { chmod, chown, mkdir, readFile, symlink, link, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entriesFromDirectory, readTar, writeLayer, type LayerEntry } from '../../core/src/oci/index.js';
-import { removeDir, sh, tempDir } from './helpers.js';
+import { fileEntry as text, removeDir, sh, tempDir } from './helpers.js';
 
 const EPOCH = 1_700_000_000;
 let tmp = '';
@@ -13,17 +12,6 @@ beforeAll(async () => {
   tmp = await tempDir('layer');
 });
 afterAll(() => removeDir(tmp));
-
-const text = (path: string, body: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({
-  path,
-  type: 'file',
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  size: Buffer.byteLength(body),
-  content: () => Readable.from([Buffer.from(body)]),
-  ...extra,
-});
 
 const sample = (): LayerEntry[] => [
   text('etc/motd', 'hello\n', { mtime: 1 }),

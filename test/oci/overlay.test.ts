@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   applyLayerAsLowerdir,
@@ -10,7 +9,16 @@ import {
   writeLayer,
   type LayerEntry,
 } from '../../core/src/oci/index.js';
-import { describeTree, isRoot, mount, removeDir, tempDir, umount } from './helpers.js';
+import {
+  describeTree,
+  dirEntry as dir,
+  fileEntry as file,
+  isRoot,
+  mount,
+  removeDir,
+  tempDir,
+  umount,
+} from './helpers.js';
 
 // Real overlay mounts: needs root (the test bench runs as root).
 const EPOCH = 1_600_000_000;
@@ -20,25 +28,6 @@ beforeAll(async () => {
   tmp = await tempDir('overlay');
 });
 afterAll(() => removeDir(tmp));
-
-const file = (path: string, body: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({
-  path,
-  type: 'file',
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  size: Buffer.byteLength(body),
-  content: () => Readable.from([Buffer.from(body)]),
-  ...extra,
-});
-const dir = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({
-  path,
-  type: 'dir',
-  mode: 0o755,
-  uid: 0,
-  gid: 0,
-  ...extra,
-});
 
 /** Mounts overlay at merged, runs fn, and always unmounts. */
 async function withOverlay<T>(opts: string, merged: string, fn: () => Promise<T>): Promise<T> {
