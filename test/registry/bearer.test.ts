@@ -6,7 +6,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRegistryError, RegistryClient, type ResolvedImage } from '../../core/src/registry/index.js';
-import { basicAuth, cleanupTempDirs, dockerConfigDir, OPEN, PASSWORD, RUN_ID, USER } from './helpers.js';
+import { basicAuth, cleanupTempDirs, dockerConfigDir, OPEN, PASSWORD, RUN_ID, USER, rejection } from './helpers.js';
 
 const SERVICE = 'drydock-test-registry';
 
@@ -90,15 +90,6 @@ async function startTokenServer(): Promise<TokenServer> {
       server.close(() => resolve());
     });
   return state;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('bearer token auth against a real token server gating :5000', () => {

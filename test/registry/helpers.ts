@@ -119,3 +119,13 @@ export async function startProxy(target: string, options: ProxyOptions = {}): Pr
     });
   return state;
 }
+
+/** The error a promise rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isRegistryError, MediaType, RegistryClient, type ResolvedImage } from '../../core/src/registry/index.js';
-import { cleanupTempDirs, OPEN, sha256sum, startProxy, tempDir, type Proxy } from './helpers.js';
+import { cleanupTempDirs, OPEN, sha256sum, startProxy, tempDir, type Proxy, rejection } from './helpers.js';
 
 const fast = { attempts: 4, baseDelayMs: 20, maxDelayMs: 200 };
 const proxies: Proxy[] = [];
@@ -13,15 +13,6 @@ afterEach(async () => {
   for (const p of proxies.splice(0)) await p.close();
 });
 afterAll(cleanupTempDirs);
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('pull busybox through the docker.io mirror', () => {
   let client: RegistryClient;

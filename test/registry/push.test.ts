@@ -24,6 +24,7 @@ import {
   sha256sum,
   tempDir,
   USER,
+  rejection,
 } from './helpers.js';
 
 const fast = { attempts: 3, baseDelayMs: 20, maxDelayMs: 200 };
@@ -38,15 +39,6 @@ interface Event {
   status?: number;
 }
 const uploads = (events: Event[]) => events.filter((e) => /\/blobs\/uploads\//.test(e.url) && e.method !== 'HEAD');
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 function skopeoInspect(ref: string): { Digest: string; Layers: string[]; Architecture: string } {
   const r = spawnSync(

@@ -13,6 +13,7 @@ import {
   isUrl,
   looksLikeImage,
 } from './checks.js';
+import { defined } from '../dsl/plain.js';
 import { hasToken } from './tokens.js';
 import type { Words } from './words.js';
 
@@ -243,10 +244,6 @@ function octalMode(mode: number | undefined): string | undefined {
   return mode === undefined ? undefined : mode.toString(8).padStart(4, '0');
 }
 
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
 function lowerStep(step: Step, s: Scope): { op: Op; reads: string[] } | undefined {
   if (step === null || typeof step !== 'object' || step.kind !== 'step') {
     s.diagnostics.push(
@@ -284,7 +281,7 @@ function lowerStep(step: Step, s: Scope): { op: Op; reads: string[] } | undefine
         );
       }
       return {
-        op: compact({ op: 'run', command: cmd, mounts, network: step.network, security: step.security }),
+        op: defined({ op: 'run', command: cmd, mounts, network: step.network, security: step.security }),
         reads,
       };
     }
@@ -295,7 +292,7 @@ function lowerStep(step: Step, s: Scope): { op: Op; reads: string[] } | undefine
           ? contextPaths(step.sources, 'copy source', s)
           : step.sources.map((p) => s.words.expand(p));
       return {
-        op: compact({
+        op: defined({
           op: 'copy',
           from,
           sources,
@@ -326,7 +323,7 @@ function lowerStep(step: Step, s: Scope): { op: Op; reads: string[] } | undefine
         );
       }
       return {
-        op: compact({
+        op: defined({
           op: 'add',
           sources: step.sources.map((p) => (isUrl(p) ? s.words.expand(p) : local.shift()!)),
           dest: s.words.expand(step.dest),
@@ -371,7 +368,7 @@ function mount(m: Mount, s: Scope, reads: string[]): MountSpec {
           ),
         );
       }
-      return compact({
+      return defined({
         type: 'cache',
         target: target!,
         id: m.id === undefined ? undefined : s.words.expand(m.id),
@@ -393,12 +390,12 @@ function mount(m: Mount, s: Scope, reads: string[]): MountSpec {
           : from.kind === 'context'
             ? contextPaths([m.source], 'bind source', s)[0]
             : s.words.expand(m.source);
-      return compact({ type: 'bind', target: target!, from, source: src, readwrite: m.readwrite });
+      return defined({ type: 'bind', target: target!, from, source: src, readwrite: m.readwrite });
     }
     case 'tmpfs':
-      return compact({ type: 'tmpfs', target: target!, size: m.size });
+      return defined({ type: 'tmpfs', target: target!, size: m.size });
     case 'ssh':
-      return compact({
+      return defined({
         type: 'ssh',
         id: m.id,
         target,
@@ -416,7 +413,7 @@ function mount(m: Mount, s: Scope, reads: string[]): MountSpec {
           }),
         );
       }
-      return compact({
+      return defined({
         type: 'secret',
         id: m.id,
         target: m.env === undefined ? target : undefined,

@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
-import { tool } from './host.js';
+import { readXattrs } from '../oci/index.js';
 import { posix } from 'node:path';
 import { secureJoin } from './paths.js';
 
@@ -71,16 +71,10 @@ async function firstLower(lowerdirs: readonly string[], rel: string): Promise<St
   return undefined;
 }
 
-/** Overlay marks a directory that replaced a lower one with this xattr; Node cannot read xattrs. */
+/** Overlay marks a directory that replaced a lower one with this xattr. */
 async function isOpaque(path: string): Promise<boolean> {
-  const value = await tool('getfattr', [
-    '--absolute-names',
-    '--only-values',
-    '-n',
-    'trusted.overlay.opaque',
-    path,
-  ]).catch(() => '');
-  return value.trim() === 'y';
+  const xattrs = await readXattrs([path]).catch(() => new Map<string, Record<string, Buffer>>());
+  return xattrs.get(path)?.['trusted.overlay.opaque']?.toString() === 'y';
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -12,7 +12,8 @@ function sortKeys(value: unknown, keep: (key: string) => boolean): unknown {
   if (Array.isArray(value)) return value.map((v) => sortKeys(v, keep));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
+    // Bytewise key order (UTF-8), as Go's encoding/json writes image configs and manifests.
+    for (const key of Object.keys(value).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) {
       const v = (value as Record<string, unknown>)[key];
       if (v !== undefined && keep(key)) out[key] = sortKeys(v, keep);
     }

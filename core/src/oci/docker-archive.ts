@@ -1,4 +1,4 @@
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../graph/hash.js';
 import { digestHex } from './digest.js';
 import { ociLayoutEntries, parseManifest, type ImageSource } from './image-files.js';
 import { writeTarFile, type OutputOptions } from './layout.js';

@@ -1,6 +1,6 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../graph/hash.js';
 import { digestHex, sha256 } from './digest.js';
 import type { LayerEntry } from './entry.js';
 import { MEDIA_TYPES, OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from './media-types.js';

@@ -20,7 +20,6 @@ export {
   type HistoryEntry,
 } from './config.js';
 export { buildManifest, serializeManifest, type Descriptor, type ImageManifest } from './manifest.js';
-export { canonicalJson } from './canonical-json.js';
 export { sha256 } from './digest.js';
 export { MEDIA_TYPES, REF_NAME_ANNOTATION } from './media-types.js';
 export type { ImageSource, ImageTag } from './image-files.js';

@@ -1,4 +1,4 @@
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../graph/hash.js';
 import { sha256 } from './digest.js';
 import { MEDIA_TYPES } from './media-types.js';
 
