@@ -9,6 +9,21 @@ export const mainHelp = `drydock: build-as-code for container images
 Usage: drydock <command> [options]
 
 Commands:
+  build [IMAGE...]      Build images with drydock's own engine (no daemon; root and runc)
+    --output SPEC         type=oci,dest=DIR | type=oci-archive,dest=FILE |
+                          type=docker-archive,dest=FILE | type=registry (repeatable)
+    --load                load into docker (or podman) under the image's tags
+    --push                push to the image's tags (the config's, and -t)
+    -t, --tag NAME        extra tag (one image only; repeatable)
+    --target STAGE        build this stage of the image instead of its target
+    --secret SPEC         id=ID,src=FILE or id=ID,env=VAR: overrides the config's source
+    --no-cache            execute every step, ignoring cached results
+    --update-lock         re-resolve base images and rewrite images.lock.json
+    --progress MODE       auto (steps), plain (steps and RUN output) or quiet
+  prune                 Remove cached layers and blobs nothing references
+    --all                 remove every cache record too (an empty cache)
+    --older-than AGE      first drop cache records unused for AGE (30m, 12h, 7d)
+    --dry-run             say what would be removed
   emit [IMAGE...]       Write each image's Dockerfile, its .dockerignore and a docker-bake.json
     -o, --out-dir DIR     where to write (default: dockerfiles/ next to the config file)
     --check               write nothing; exit 1 listing every file that differs
@@ -33,6 +48,46 @@ Exit status: 0 ok; 1 problems in the config or on this machine, or files that di
 `;
 
 export const commandHelp: Record<CommandName, string> = {
+  build: `Usage: drydock build [IMAGE...] [options]
+
+Builds each image (all of them unless some are named) with drydock's own engine: RUN steps
+under runc on overlayfs (needs root and the runc package), COPY and ADD without a container,
+every step cached by content in the store (DRYDOCK_HOME, default ~/.cache/drydock). Images the
+build reads are pinned to digests in images.lock.json next to the config, written on first use.
+Registry mirrors: DRYDOCK_REGISTRY_MIRRORS=docker.io=http://127.0.0.1:5000. Layer and config
+times come from SOURCE_DATE_EPOCH (default 0), so the same inputs give the same digests.
+
+Options:
+  --output SPEC     where to write each image (repeatable; with several images put {image}
+                    in dest): type=oci,dest=DIR  type=oci-archive,dest=FILE
+                    type=docker-archive,dest=FILE  type=registry (push)
+  --load            load into the local docker (or podman) under the image's tags (the
+                    config's tags and -t; <image>:latest when it has none)
+  --push            push to the image's tags; credentials from ~/.docker/config.json
+  -t, --tag NAME    an extra tag, e.g. 127.0.0.1:5000/api:dev (one image only)
+  --target STAGE    build a stage the image uses instead of its target (one image only)
+  --secret SPEC     id=ID,src=FILE or id=ID,env=VAR: where secret ID's value comes from
+  --no-cache        execute every step
+  --update-lock     re-resolve every image the build reads; rewrite images.lock.json
+  --progress MODE   auto: one line per step; plain: also RUN output (secret values masked);
+                    quiet: only the result
+
+Prints one line per image: its name, manifest digest and tags. Exit status 1 when a step
+fails; other images that do not depend on it are still built.
+
+Global options (-c, --arg, --no-color): see drydock --help.
+`,
+  prune: `Usage: drydock prune [--all | --older-than AGE] [--dry-run]
+
+Removes what the store (DRYDOCK_HOME, default ~/.cache/drydock) holds that no cache record
+references: layers, snapshots, blobs, abandoned temporary files. Never races a build: it
+waits for builds in progress to finish.
+
+Options:
+  --all             drop every cache record first, and the RUN cache mounts: an empty cache
+  --older-than AGE  drop cache records not used for AGE first (30m, 12h, 7d)
+  --dry-run         print what would be removed, remove nothing
+`,
   emit: `Usage: drydock emit [IMAGE...] [-o DIR] [--check] [options]
 
 Writes, for each image (all of them unless some are named):
@@ -92,7 +147,7 @@ Global options (-c, --arg, --no-color): see drydock --help.
 `,
   help: `Usage: drydock help [COMMAND]
 
-Shows the help of COMMAND (emit, graph, ls, check), or the overview without one.
+Shows the help of COMMAND (build, prune, emit, graph, ls, check), or the overview without one.
 `,
 };
 

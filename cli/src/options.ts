@@ -19,6 +19,22 @@ export const commandOptions = {
     'out-dir': { type: 'string', short: 'o' },
     check: { type: 'boolean' },
   },
+  build: {
+    target: { type: 'string' },
+    secret: { type: 'string', multiple: true },
+    'no-cache': { type: 'boolean' },
+    'update-lock': { type: 'boolean' },
+    output: { type: 'string', multiple: true },
+    load: { type: 'boolean' },
+    push: { type: 'boolean' },
+    tag: { type: 'string', short: 't', multiple: true },
+    progress: { type: 'string' },
+  },
+  prune: {
+    all: { type: 'boolean' },
+    'older-than': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  },
   graph: {
     format: { type: 'string', short: 'f' },
   },

@@ -9,3 +9,4 @@ export * from './config/index.js';
 export { renderGraph, type GraphFormat } from './graph/render.js';
 export { loadProject, type Project, type ProjectOptions } from './project.js';
 export * from './dockerfile/index.js';
+export * from './engine/index.js';

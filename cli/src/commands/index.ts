@@ -9,6 +9,8 @@ export interface CommandEntry {
 }
 
 export const commands: Record<CommandName, CommandEntry> = {
+  build: { load: async () => (await import('./build.js')).build, maxPositionals: Infinity },
+  prune: { load: async () => (await import('./prune.js')).prune, maxPositionals: 0 },
   emit: { load: async () => (await import('./emit.js')).emit, maxPositionals: Infinity },
   graph: { load: async () => (await import('./graph.js')).graph, maxPositionals: Infinity },
   ls: { load: async () => (await import('./ls.js')).ls, maxPositionals: Infinity },

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -38,6 +38,25 @@ async function mknodAll(nodes: readonly Node[]): Promise<void> {
         code === 0 ? resolve() : reject(new Error(`mknod failed (${code}): ${err.trim()}`)),
       );
     });
+  }
+}
+
+/** `./a/b/` → `a/b`; `./` and `/` → '' (the root, which a lowerdir does not carry). */
+function tarPath(path: string): string {
+  let p = path;
+  while (p.startsWith('./') || p.startsWith('/')) p = p.startsWith('./') ? p.slice(2) : p.slice(1);
+  if (p === '.') return '';
+  return p.replace(/\/+$/, '');
+}
+
+/** Layers are usually gzip; uncompressed tar layers exist too (docker save, some registries). */
+async function isGzip(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
   }
 }
 
@@ -89,8 +108,14 @@ export async function applyLayerAsLowerdir(layerPath: string, dir: string): Prom
     for (const known of knownDirs) if (known === path || known.startsWith(`${path}/`)) knownDirs.delete(known);
   };
 
-  const gunzip = createReadStream(layerPath).pipe(createGunzip());
+  const gunzip = (await isGzip(layerPath))
+    ? createReadStream(layerPath).pipe(createGunzip())
+    : createReadStream(layerPath);
   for await (const { header: h, body } of readTar(gunzip)) {
+    // Layers made by `tar -C dir .` (docker import, many tools) name entries `./x` and include `./` itself.
+    h.path = tarPath(h.path);
+    if (h.path === '') continue; // the reader skips an unread body
+    if (h.type === 'hardlink') h.linkname = tarPath(h.linkname);
     checkEntryPath(h.path);
     await ensureParent(h.path);
     const slash = h.path.lastIndexOf('/');

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { fsyncDir, removeTree, tmpName, treeSize } from './atomic.js';
 import { hasErrno } from './errors.js';
 import type { StorePaths } from './paths.js';
-import type { StoreRecord } from './records.js';
+import { deleteRecord, type StoreRecord } from './records.js';
 
 export interface PruneOptions {
+  /** Records to delete first (e.g. unused for a week); what only they referenced then goes too. */
+  dropRecord?: (record: StoreRecord) => boolean;
   /** Returns every referenced blob digest (`sha256:<hex>`) and snapshot id; everything else goes. */
   keep: (records: StoreRecord[]) => Set<string> | Promise<Set<string>>;
   /** Report what would be removed without removing it. */
@@ -17,6 +19,7 @@ export interface PruneOptions {
 }
 
 export interface PruneResult {
+  removedRecords: string[];
   removedBlobs: string[];
   removedSnapshots: string[];
   removedTmp: string[];
@@ -42,10 +45,25 @@ const list = async (dir: string): Promise<string[]> => {
 
 const HOUR = 60 * 60 * 1000;
 
-export const prune = async (paths: StorePaths, records: StoreRecord[], options: PruneOptions): Promise<PruneResult> => {
-  const keep = await options.keep(records);
+export const prune = async (paths: StorePaths, all: StoreRecord[], options: PruneOptions): Promise<PruneResult> => {
   const dryRun = options.dryRun ?? false;
-  const result: PruneResult = { removedBlobs: [], removedSnapshots: [], removedTmp: [], freedBytes: 0 };
+  const result: PruneResult = {
+    removedRecords: [],
+    removedBlobs: [],
+    removedSnapshots: [],
+    removedTmp: [],
+    freedBytes: 0,
+  };
+  const records: StoreRecord[] = [];
+  for (const record of all) {
+    if (!options.dropRecord?.(record)) {
+      records.push(record);
+      continue;
+    }
+    result.removedRecords.push(record.key);
+    if (!dryRun) await deleteRecord(paths, record.key);
+  }
+  const keep = await options.keep(records);
 
   for (const hex of await list(paths.blobs)) {
     const digest = `sha256:${hex}`;

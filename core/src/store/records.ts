@@ -1,6 +1,6 @@
 // Cache records: small JSON documents keyed by cache key, one file each in `index/`. The file name is the
 // sha256 of the key (keys are arbitrary strings); the key is stored inside, so listing can return it.
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { hasErrno } from './errors.js';
@@ -9,6 +9,8 @@ import { recordFileName, type StorePaths } from './paths.js';
 export interface StoreRecord<T = unknown> {
   readonly key: string;
   readonly value: T;
+  /** When it was last written or used (ms since 1970); set by listRecords. */
+  readonly usedAt?: number;
 }
 
 export interface StoreWarning {
@@ -63,8 +65,24 @@ export const listRecords = async (paths: StorePaths, warn: Warn): Promise<StoreR
   const records: StoreRecord[] = [];
   for (const name of (await readdir(paths.index)).sort()) {
     if (!name.endsWith('.json')) continue;
-    const record = await readRecord(join(paths.index, name), warn);
-    if (record) records.push(record);
+    const path = join(paths.index, name);
+    const record = await readRecord(path, warn);
+    const st = record && (await stat(path).catch(() => undefined));
+    if (record && st) records.push({ ...record, usedAt: st.mtimeMs });
   }
   return records;
+};
+
+/** Marks a record as used now (what age-based pruning goes by). A record gone meanwhile is fine. */
+export const touchRecord = async (paths: StorePaths, key: string): Promise<void> => {
+  const now = new Date();
+  await utimes(join(paths.index, recordFileName(key)), now, now).catch((error: unknown) => {
+    if (!hasErrno(error, 'ENOENT')) throw error;
+  });
+};
+
+export const deleteRecord = async (paths: StorePaths, key: string): Promise<void> => {
+  await unlink(join(paths.index, recordFileName(key))).catch((error: unknown) => {
+    if (!hasErrno(error, 'ENOENT')) throw error;
+  });
 };

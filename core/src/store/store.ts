@@ -28,7 +28,7 @@ import { StoreError } from './errors.js';
 import { lockShared, withExclusive, withLock, type HeldLock, type LockConfig } from './locks.js';
 import { resolveRoot, storePaths, type StorePaths } from './paths.js';
 import { prune, usage, type PruneOptions, type PruneResult, type Usage } from './prune.js';
-import { getRecord, listRecords, putRecord, type StoreRecord, type StoreWarning } from './records.js';
+import { getRecord, listRecords, putRecord, touchRecord, type StoreRecord, type StoreWarning } from './records.js';
 import { ensureSnapshot, snapshotPath } from './snapshots.js';
 
 export interface StoreOptions {
@@ -116,6 +116,11 @@ export class Store {
 
   putRecord(key: string, value: unknown): Promise<void> {
     return putRecord(this.paths, key, value);
+  }
+
+  /** Marks a record used now: age-based pruning keeps what builds still use. */
+  touchRecord(key: string): Promise<void> {
+    return touchRecord(this.paths, key);
   }
 
   listRecords(): Promise<StoreRecord[]> {

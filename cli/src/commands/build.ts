@@ -1,0 +1,82 @@
+import { build as buildImages, type BuildEvent } from '@drydock/core';
+import { flag, openProject, stringOption, type Command, type CommandContext } from '../context.js';
+import { checkImageNames } from '../images.js';
+import { UsageError } from '../usage.js';
+import { engineErrorMessage } from '../engine-errors.js';
+
+const PROGRESS = ['auto', 'plain', 'quiet'] as const;
+type Progress = (typeof PROGRESS)[number];
+
+/** `drydock build [IMAGE...]`: build with drydock's own engine; deliver with --output, --load, --push. */
+export const build: Command = async (ctx) => {
+  const progress = (stringOption(ctx, 'progress') ?? 'auto') as Progress;
+  if (!PROGRESS.includes(progress)) {
+    throw new UsageError(`--progress ${progress}: expected ${PROGRESS.join(', ')}`, 'build');
+  }
+  const project = await openProject(ctx);
+  const images = [...new Set(ctx.line.positionals)];
+  checkImageNames(project.graph, images);
+  const target = stringOption(ctx, 'target');
+  const list = (name: string): string[] => {
+    const v = ctx.line.options.get(name);
+    return Array.isArray(v) ? v : [];
+  };
+  try {
+    const result = await buildImages({
+      graph: project.graph,
+      dir: project.dir,
+      cwd: ctx.cwd,
+      env: ctx.env,
+      secrets: project.config.secrets ?? {},
+      images,
+      ...(target !== undefined ? { target } : {}),
+      secretFlags: list('secret'),
+      outputs: list('output'),
+      tags: list('tag'),
+      noCache: flag(ctx, 'no-cache'),
+      updateLock: flag(ctx, 'update-lock'),
+      load: flag(ctx, 'load'),
+      push: flag(ctx, 'push'),
+      onEvent: (event) => report(ctx, progress, event),
+    });
+    for (const image of result.images) {
+      const as = image.tags.length > 0 ? `  ${image.tags.join(', ')}` : '';
+      ctx.out.print(`${image.name}  ${image.manifestDigest}${as}`);
+    }
+    for (const failure of result.failures) ctx.out.note(`drydock: error: ${failure.message}`);
+    if (result.failures.length > 0) return 1;
+    if (progress !== 'quiet') {
+      const n = result.executed.length;
+      ctx.out.note(
+        `built ${result.images.length} image${result.images.length === 1 ? '' : 's'}, ${n} step${n === 1 ? '' : 's'} executed`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    const message = engineErrorMessage(error);
+    if (message === undefined) throw error;
+    ctx.out.note(`drydock: error: ${message}`);
+    return 1;
+  }
+};
+
+function report(ctx: CommandContext, progress: Progress, event: BuildEvent): void {
+  if (progress === 'quiet') return;
+  if (event.type === 'pull') {
+    if (progress === 'plain') ctx.out.note(`pulled ${event.ref}@${event.digest}`);
+    return;
+  }
+  if (event.type === 'output') {
+    if (progress === 'plain') {
+      for (const line of event.text.replace(/\n$/, '').split('\n')) {
+        ctx.out.note(`[${event.image}/${event.stage} ${event.index}] ${line}`);
+      }
+    }
+    return;
+  }
+  const where = `[${event.image}/${event.stage} ${event.index}/${event.total}]`;
+  if (event.state === 'cached') ctx.out.note(`${where} CACHED ${event.text}`);
+  else if (event.state === 'done') ctx.out.note(`${where} ${event.text}  ${(event.ms! / 1000).toFixed(1)}s`);
+  else if (event.state === 'failed') ctx.out.note(`${where} FAILED ${event.text}`);
+  else if (event.state === 'running' && progress === 'plain') ctx.out.note(`${where} ${event.text}`);
+}

@@ -1,0 +1,287 @@
+/**
+ * `build()`: a compiled project built by drydock's own engine. Pins the images it reads in
+ * images.lock.json, solves every requested image (concurrently, sharing work), writes each
+ * image's config and manifest into the store, and delivers it: --output, --load, --push.
+ */
+import { join } from 'node:path';
+import { imageTags, loadImage, parseOutput, pushImage, writeOutput, type OutputSpec } from '../export/index.js';
+import type { Graph, ImageGraph } from '../graph/types.js';
+import {
+  buildImageConfig,
+  buildManifest,
+  serializeImageConfig,
+  serializeManifest,
+  type ImageSource,
+  type ImageTag,
+} from '../oci/index.js';
+import type { SecretSource, SecretSpecs } from '../dsl/types.js';
+import { RegistryClient } from '../registry/index.js';
+import { Store } from '../store/index.js';
+import type { BuildEvent } from './events.js';
+import { imageUses, LOCK_FILE, pinImages, readLock, writeLock } from './lock.js';
+import { parseSecretFlag, Secrets } from './secrets.js';
+import { DependencyFailed, formatPlatform, Solver, StepFailed } from './solver.js';
+import type { Platform, StageState } from './state.js';
+
+export interface BuildOptions {
+  graph: Graph;
+  /** The config's directory: contexts, secret files and images.lock.json are relative to it. */
+  dir: string;
+  secrets: SecretSpecs;
+  /** Images to build (default: all). */
+  images?: readonly string[];
+  /** Build this stage instead of the image's target (one image only). */
+  target?: string;
+  /** `--secret` flags: `id=ID,src=FILE` or `id=ID,env=VAR`. */
+  secretFlags?: readonly string[];
+  noCache?: boolean;
+  /** Re-resolve every image the build reads and rewrite images.lock.json. */
+  updateLock?: boolean;
+  /** `--output` specs (buildx syntax); with several images, `dest` must contain `{image}`. */
+  outputs?: readonly string[];
+  load?: boolean;
+  push?: boolean;
+  /** `-t`: extra tags (one image only), on top of the config's `tags`. */
+  tags?: readonly string[];
+  /** Store root (default DRYDOCK_HOME or ~/.cache/drydock). */
+  storeRoot?: string;
+  client?: RegistryClient;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  signal?: AbortSignal;
+  onEvent?: (event: BuildEvent) => void;
+  concurrency?: number;
+}
+
+export interface BuiltImage {
+  name: string;
+  manifestDigest: string;
+  configDigest: string;
+  /** Names it was loaded or pushed under. */
+  tags: string[];
+}
+
+export interface BuildResult {
+  images: BuiltImage[];
+  /** Steps that executed (`image/stage#n`); everything else came from the cache. */
+  executed: string[];
+  /** One per failed step, and one per image that failed only because a dependency did. */
+  failures: { image: string; message: string }[];
+  lockChanged: boolean;
+}
+
+export class BuildError extends Error {
+  override name = 'BuildError';
+}
+
+/** The fixed epoch of layers and configs when SOURCE_DATE_EPOCH is not set. */
+export const DEFAULT_EPOCH = 0;
+
+export function hostPlatform(): Platform {
+  const arch = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' }[process.arch as string];
+  return arch === 'arm'
+    ? { os: 'linux', architecture: 'arm', variant: 'v7' }
+    : { os: 'linux', architecture: arch ?? process.arch };
+}
+
+export async function build(o: BuildOptions): Promise<BuildResult> {
+  const env = o.env ?? process.env;
+  const images = selectImages(o.graph, o.images);
+  if ((o.target !== undefined || (o.tags?.length ?? 0) > 0) && images.length !== 1) {
+    throw new BuildError(
+      `--target and -t need exactly one image (name it: drydock build <image>); ${images.length} selected`,
+    );
+  }
+  const platform = hostPlatform();
+  for (const image of images) {
+    const wanted = image.platforms.filter((p) => p !== formatPlatform(platform));
+    if (wanted.length > 0 || (image.platforms.length > 0 && !image.platforms.includes(formatPlatform(platform)))) {
+      throw new BuildError(
+        `image "${image.name}": platforms ${image.platforms.join(', ')}: drydock's engine builds for this machine's ${formatPlatform(platform)} only (emit the Dockerfile for cross-platform builds)`,
+      );
+    }
+  }
+  const targeted = images.map((image) => withTarget(image, o.target));
+  const outputs = (o.outputs ?? []).map((spec) => parseOutput(spec));
+  for (const out of outputs) {
+    if ('dest' in out && images.length > 1 && !out.dest.includes('{image}')) {
+      throw new BuildError(`--output dest=${out.dest}: several images are built; put {image} in dest`);
+    }
+  }
+  const epoch = sourceDateEpoch(env);
+  const secrets = new Secrets(o.secrets, overrides(o.secretFlags ?? []), o.dir, env, o.cwd ?? o.dir);
+  const store = await Store.open(o.storeRoot !== undefined ? { root: o.storeRoot } : {});
+  const client = o.client ?? new RegistryClient();
+
+  const lockFile = join(o.dir, LOCK_FILE);
+  const graph: Graph = { ...o.graph, images: targeted };
+  const pinned = await pinImages({
+    uses: imageUses(graph, formatPlatform(platform)),
+    lock: await readLock(lockFile),
+    client,
+    ...(o.updateLock ? { update: true } : {}),
+  });
+  if (pinned.changed) await writeLock(lockFile, pinned.lock);
+
+  return store.withBuild(async () => {
+    const solver = new Solver({
+      store,
+      client,
+      dir: o.dir,
+      args: new Map(o.graph.args.filter((a) => a.value !== undefined).map((a) => [a.name, a.value!])),
+      pins: pinned.digests,
+      platform,
+      secrets,
+      epoch,
+      env,
+      ...(o.noCache ? { noCache: true } : {}),
+      ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+    });
+    const settled = await Promise.allSettled(
+      targeted.map(async (image) => {
+        const state = await solver.solveImage(image);
+        const made = await writeImage(store, state, epoch);
+        const tags = [...image.tags, ...(o.tags ?? [])];
+        await deliver(image, made.source, tags, {
+          outputs,
+          load: o.load,
+          push: o.push,
+          client,
+          epoch,
+          signal: o.signal,
+          images: images.length,
+        });
+        return {
+          name: image.name,
+          manifestDigest: made.manifestDigest,
+          configDigest: made.configDigest,
+          tags: o.load && tags.length === 0 ? [`${image.name}:latest`] : tags,
+        };
+      }),
+    );
+    await solver.saveStatCaches();
+    const result: BuildResult = { images: [], executed: solver.executed, failures: [], lockChanged: pinned.changed };
+    for (const [i, s] of settled.entries()) {
+      if (s.status === 'fulfilled') result.images.push(s.value);
+      else result.failures.push({ image: targeted[i]!.name, message: failureMessage(s.reason, secrets) });
+    }
+    return result;
+  });
+}
+
+function failureMessage(reason: unknown, secrets: Secrets): string {
+  if (reason instanceof StepFailed || reason instanceof DependencyFailed) return reason.message;
+  return secrets.mask(reason instanceof Error ? reason.message : String(reason));
+}
+
+function selectImages(graph: Graph, names: readonly string[] | undefined): ImageGraph[] {
+  if (!names || names.length === 0) return graph.images;
+  return names.map((name) => {
+    const image = graph.images.find((i) => i.name === name);
+    if (!image) {
+      throw new BuildError(`unknown image "${name}" (images: ${graph.images.map((i) => i.name).join(', ') || 'none'})`);
+    }
+    return image;
+  });
+}
+
+function withTarget(image: ImageGraph, target: string | undefined): ImageGraph {
+  if (target === undefined || target === image.target) return image;
+  if (!image.stages.some((s) => s.name === target)) {
+    throw new BuildError(
+      `--target ${target}: image "${image.name}" does not use a stage "${target}" (stages: ${image.stages.map((s) => s.name).join(', ')})`,
+    );
+  }
+  return { ...image, target };
+}
+
+function overrides(flags: readonly string[]): Map<string, SecretSource> {
+  return new Map(
+    flags.map((f) => {
+      const { id, source } = parseSecretFlag(f);
+      return [id, source];
+    }),
+  );
+}
+
+function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
+  const raw = env.SOURCE_DATE_EPOCH;
+  if (raw === undefined || raw === '') return DEFAULT_EPOCH;
+  if (!/^\d+$/.test(raw)) throw new BuildError(`SOURCE_DATE_EPOCH=${raw}: expected whole seconds since 1970`);
+  return Number(raw);
+}
+
+/** The image config and manifest of a final state, stored as blobs; returns what outputs read. */
+async function writeImage(
+  store: Store,
+  state: StageState,
+  epoch: number,
+): Promise<{ source: ImageSource; manifestDigest: string; configDigest: string }> {
+  const config = buildImageConfig({
+    architecture: state.platform.architecture,
+    os: state.platform.os,
+    ...(state.platform.variant ? { variant: state.platform.variant } : {}),
+    epoch,
+    config: state.config.config,
+    diffIds: state.layers.map((l) => l.diffId),
+    history: [...state.history],
+  });
+  const configBlob = serializeImageConfig(config);
+  const manifest = serializeManifest(
+    buildManifest(
+      configBlob.descriptor,
+      state.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    ),
+  );
+  await store.putBlob(configBlob.bytes, { digest: configBlob.descriptor.digest });
+  await store.putBlob(manifest.bytes, { digest: manifest.descriptor.digest });
+  // What prune keeps: a built image's blobs stay as long as its record does.
+  await store.putRecord(`image:${manifest.descriptor.digest}`, {
+    blobs: [manifest.descriptor.digest, configBlob.descriptor.digest, ...state.layers.map((l) => l.digest)],
+  });
+  return {
+    source: { manifest: manifest.bytes, config: configBlob.bytes, blobs: (digest) => store.readBlob(digest) },
+    manifestDigest: manifest.descriptor.digest,
+    configDigest: configBlob.descriptor.digest,
+  };
+}
+
+async function deliver(
+  image: ImageGraph,
+  source: ImageSource,
+  tags: string[],
+  o: {
+    outputs: OutputSpec[];
+    load: boolean | undefined;
+    push: boolean | undefined;
+    client: RegistryClient;
+    epoch: number;
+    signal: AbortSignal | undefined;
+    images: number;
+  },
+): Promise<void> {
+  const named: ImageTag[] = imageTags(tags.length > 0 ? tags : [`${image.name}:latest`], `image "${image.name}" tags`);
+  for (const out of o.outputs) {
+    const spec = 'dest' in out ? { ...out, dest: out.dest.replaceAll('{image}', image.name) } : out;
+    await writeOutput(spec, source, named, {
+      client: o.client,
+      epoch: o.epoch,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  }
+  if (o.load) {
+    await loadImage({
+      image: source,
+      tags: named.map((t) => t.name!).filter(Boolean),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  }
+  if (o.push) {
+    if (tags.length === 0) {
+      throw new BuildError(`image "${image.name}": --push needs a tag (the config's tags, or -t registry/name:tag)`);
+    }
+    await pushImage({ client: o.client, image: source, refs: tags, ...(o.signal ? { signal: o.signal } : {}) });
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The nodes that change files without a container: COPY, ADD and the directory WORKDIR creates.
+ * Each mounts the stage's filesystem, applies itself through the copy leaf (Docker's path
+ * semantics live there), and commits the upperdir as a layer.
+ */
+import { lstat, mkdir, chown } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { applyAdd, applyAddUrl, applyCopy, resolveChown } from '../copy/index.js';
+import { Matcher, destIsDir, selectSources, walkContext, type Selection } from '../context/index.js';
+import { resolveUser, secureJoin } from '../exec/index.js';
+import type { Store } from '../store/index.js';
+import { commitUpperdir, type Layer } from './layers.js';
+import { readRootfs, writeRootfs } from './rootfs.js';
+
+export interface FileNodeBase {
+  store: Store;
+  /** Snapshots of the stage so far, top first. */
+  lowerdirs: readonly string[];
+  epoch: number;
+  signal?: AbortSignal;
+}
+
+/** Where COPY reads: the context (selection already made, it is part of the cache key) or a stage's filesystem. */
+export type CopyFrom =
+  { kind: 'context'; dir: string; selection: Selection } | { kind: 'state'; lowerdirs: readonly string[] };
+
+export interface CopyNodeOptions extends FileNodeBase {
+  from: CopyFrom;
+  /** Expanded sources, as written. */
+  sources: readonly string[];
+  exclude?: readonly string[];
+  /** Expanded, absolute (resolved against WORKDIR), trailing slash kept. */
+  dest: string;
+  chown?: string;
+  chmod?: string;
+  /** ADD: local archives are extracted, URLs downloaded. */
+  add?: { urls: readonly string[]; checksum?: string };
+}
+
+/** Absolute destination as Docker resolves it: relative to WORKDIR, a trailing `/` (or `.`) kept as "directory". */
+export function absoluteDest(dest: string, workdir: string | undefined): string {
+  const abs = posix.resolve(workdir || '/', dest);
+  return destIsDir(dest) && !abs.endsWith('/') ? `${abs}/` : abs;
+}
+
+export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
+  const apply = async (rootfs: string, sourceRoot: string, selection: Selection): Promise<void> => {
+    const owner = o.chown ? await resolveChown(rootfs, o.chown) : undefined;
+    const chmod = o.chmod ? parseInt(o.chmod, 8) : undefined;
+    const common = {
+      rootfs,
+      sourceRoot,
+      selection,
+      dest: o.dest,
+      ...(owner ? { owner } : {}),
+      ...(chmod !== undefined ? { chmod } : {}),
+    };
+    if (o.add) {
+      if (selection.length > 0 || o.add.urls.length === 0) await applyAdd(common);
+      for (const url of o.add.urls) {
+        await applyAddUrl({
+          rootfs,
+          url,
+          dest: o.dest,
+          ...(o.add.checksum ? { checksum: o.add.checksum } : {}),
+          ...(owner ? { owner } : {}),
+          ...(chmod !== undefined ? { chmod } : {}),
+          ...(o.signal ? { signal: o.signal } : {}),
+        });
+      }
+    } else {
+      await applyCopy(common);
+    }
+  };
+  const from = o.from;
+  const upperdir =
+    from.kind === 'context'
+      ? await writeRootfs(o.store, o.lowerdirs, (rootfs) => apply(rootfs, from.dir, from.selection))
+      : await readRootfs(o.store, from.lowerdirs, async (source) => {
+          const index = await walkContext(source, new Matcher([]));
+          const selection = selectSources(index, {
+            sources: o.sources,
+            dest: o.dest,
+            ...(o.exclude ? { exclude: o.exclude } : {}),
+          });
+          return writeRootfs(o.store, o.lowerdirs, (rootfs) => apply(rootfs, source, selection));
+        });
+  return commitUpperdir(o.store, upperdir, o.epoch);
+}
+
+/**
+ * WORKDIR creates its directory as BuildKit does (mkdir -p, 0755, owned by the current USER), which
+ * is a layer when the directory was missing and nothing when it existed.
+ */
+export async function workdirNode(
+  o: FileNodeBase & { path: string; user: string | undefined },
+): Promise<Layer | undefined> {
+  const upperdir = await writeRootfs(o.store, o.lowerdirs, async (rootfs) => {
+    const owner = o.user ? await resolveUser(rootfs, o.user) : { uid: 0, gid: 0 };
+    const parts = o.path.split('/').filter(Boolean);
+    let at = '';
+    for (const part of parts) {
+      at = posix.join(at || '/', part);
+      const host = await secureJoin(rootfs, at);
+      const st = await lstat(host).catch(() => undefined);
+      if (st) continue;
+      await mkdir(host, { mode: 0o755 });
+      await chown(host, owner.uid, owner.gid);
+    }
+  });
+  return commitUpperdir(o.store, upperdir, o.epoch);
+}

@@ -1,0 +1,98 @@
+/**
+ * Images a build reads (stage bases, `COPY --from=<image>`, mounts from an image), by pinned digest:
+ * manifest, config and layer blobs fetched into the store once; a later build with the same pin
+ * reads them from the store and makes no request.
+ */
+import { buffer } from 'node:stream/consumers';
+import type { HistoryEntry } from '../oci/index.js';
+import { formatPlatform, parseReference, withDigest, type RegistryClient } from '../registry/index.js';
+import type { Store } from '../store/index.js';
+import type { RuntimeConfig } from './image-config.js';
+import type { Layer } from './layers.js';
+
+export interface PulledImage {
+  ref: string;
+  manifestDigest: string;
+  layers: Layer[];
+  config: RuntimeConfig;
+  history: HistoryEntry[];
+  platform: { os: string; architecture: string; variant?: string };
+}
+
+interface ManifestJson {
+  config: { digest: string; size: number };
+  layers: { digest: string; size: number; mediaType: string }[];
+}
+
+interface ConfigJson {
+  os: string;
+  architecture: string;
+  variant?: string;
+  config?: RuntimeConfig;
+  rootfs: { diff_ids: string[] };
+  history?: HistoryEntry[];
+}
+
+/** Blob bytes from the store, else from the registry (verified), then kept in the store. */
+async function blobBytes(
+  store: Store,
+  client: RegistryClient,
+  ref: string,
+  d: { digest: string; size: number },
+): Promise<Buffer> {
+  if (await store.hasBlob(d.digest)) return await buffer(store.readBlob(d.digest));
+  const bytes = await client.fetchBlobBytes(ref, d);
+  await store.putBlob(bytes, d);
+  return bytes;
+}
+
+export async function pullImage(
+  store: Store,
+  client: RegistryClient,
+  ref: string,
+  manifestDigest: string,
+): Promise<PulledImage> {
+  let manifestBytes: Buffer;
+  if (await store.hasBlob(manifestDigest)) {
+    manifestBytes = await buffer(store.readBlob(manifestDigest));
+  } else {
+    const resolved = await client.resolve(withDigest(parseReference(ref), manifestDigest));
+    if (resolved.digest !== manifestDigest) {
+      throw new Error(`${ref}: registry returned manifest ${resolved.digest}, pinned ${manifestDigest}`);
+    }
+    manifestBytes = resolved.manifestBytes;
+    await store.putBlob(manifestBytes, { digest: manifestDigest });
+  }
+  const manifest = JSON.parse(manifestBytes.toString('utf8')) as ManifestJson;
+  const config = JSON.parse((await blobBytes(store, client, ref, manifest.config)).toString('utf8')) as ConfigJson;
+  if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+    throw new Error(
+      `${ref}@${manifestDigest}: ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids`,
+    );
+  }
+  const layers = await Promise.all(
+    manifest.layers.map(async (d, i): Promise<Layer> => {
+      if (!(await store.hasBlob(d.digest))) await store.putBlob(() => client.fetchBlob(ref, d), d);
+      return { digest: d.digest, diffId: config.rootfs.diff_ids[i]!, size: d.size, mediaType: d.mediaType };
+    }),
+  );
+  // What keeps the image's blobs (and snapshots, by diff_id) through `drydock prune`.
+  await store.putRecord(`pull:${manifestDigest}`, {
+    blobs: [manifestDigest, manifest.config.digest, ...layers.map((l) => l.digest)],
+    diffIds: layers.map((l) => l.diffId),
+  });
+  return {
+    ref,
+    manifestDigest,
+    layers,
+    config: config.config ?? {},
+    history: config.history ?? [],
+    platform: {
+      os: config.os,
+      architecture: config.architecture,
+      ...(config.variant ? { variant: config.variant } : {}),
+    },
+  };
+}
+
+export const platformString = (p: PulledImage['platform']): string => formatPlatform(p);

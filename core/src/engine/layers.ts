@@ -1,0 +1,72 @@
+/**
+ * Layers in the store: a gzip blob (what images are made of) and an extracted snapshot (what overlay
+ * mounts as a lowerdir), both named by content. A step's upperdir becomes both at once: its entries
+ * are written as the blob, and the directory itself, already in overlay's lowerdir form, is renamed
+ * into place as the snapshot instead of being extracted again.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { applyLayerAsLowerdir, entriesFromUpperdir, writeLayer } from '../oci/index.js';
+import type { Store } from '../store/index.js';
+
+export interface Layer {
+  /** Digest of the compressed blob (the manifest's layer digest). */
+  digest: string;
+  /** Digest of the uncompressed tar (the config's diff_id). */
+  diffId: string;
+  size: number;
+  mediaType: string;
+}
+
+/** Snapshot ids are the diff_id's hex: short enough to keep long overlay lowerdir chains under a page. */
+export const snapshotId = (diffId: string): string => diffId.replace(/^sha256:/, '');
+
+/** A fresh directory under the store's tmp/ (same file system as snapshots, so renames work). */
+export async function scratchDir(store: Store, prefix: string): Promise<string> {
+  const dir = join(store.paths.tmp, `${prefix}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  return dir;
+}
+
+/** The lowerdir of a layer, extracted from its blob if it is not in the store yet. */
+export function layerSnapshot(store: Store, layer: Layer): Promise<string> {
+  return store.ensureSnapshot(snapshotId(layer.diffId), async (dir) => {
+    const blob = store.blobPath(layer.digest);
+    if (!(await store.hasBlob(layer.digest))) throw new Error(`layer blob ${layer.digest} is missing from the store`);
+    await applyLayerAsLowerdir(blob, dir);
+  });
+}
+
+/**
+ * Turns a step's upperdir into a layer: blob and snapshot. Returns undefined when the step changed
+ * nothing (no layer, as BuildKit drops empty layers). The upperdir is consumed either way.
+ */
+export async function commitUpperdir(store: Store, upperdir: string, epoch: number): Promise<Layer | undefined> {
+  try {
+    const entries = await entriesFromUpperdir(upperdir);
+    if (entries.length === 0) return undefined;
+    const file = join(store.paths.tmp, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
+    try {
+      const written = await writeLayer(entries, file, { epoch });
+      await store.putBlob(() => createReadStream(file), { digest: written.digest, size: written.size });
+      const layer: Layer = {
+        digest: written.digest,
+        diffId: written.diffId,
+        size: written.size,
+        mediaType: written.mediaType,
+      };
+      await store.ensureSnapshot(snapshotId(layer.diffId), async (dir) => {
+        // `dir` is an empty directory: rename(2) replaces it with the upperdir in one step.
+        await rmdir(dir);
+        await rename(upperdir, dir);
+      });
+      return layer;
+    } finally {
+      await rm(file, { force: true });
+    }
+  } finally {
+    await rm(upperdir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * `drydock prune`: drops cache records unused for a while (all of them with `all`), then removes
+ * every blob and snapshot no remaining record references. Builds in flight are never raced: the
+ * store's prune waits for their leases.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Store, type StoreRecord } from '../store/index.js';
+
+export interface PruneStoreOptions {
+  storeRoot?: string;
+  /** Drop every record (and so everything), cache mounts included. */
+  all?: boolean;
+  /** Drop records not used for this long (ms); default: keep every record, remove only what none references. */
+  olderThanMs?: number;
+  dryRun?: boolean;
+  now?: number;
+}
+
+export interface PruneStoreResult {
+  records: number;
+  blobs: number;
+  snapshots: number;
+  freedBytes: number;
+}
+
+const DIGEST = /sha256:([0-9a-f]{64})/g;
+
+/** Every blob digest a record mentions, and the snapshot id (diff_id hex) of every layer. */
+export function referenced(records: readonly StoreRecord[]): Set<string> {
+  const keep = new Set<string>();
+  for (const record of records) {
+    for (const m of JSON.stringify(record.value).matchAll(DIGEST)) {
+      keep.add(m[0]);
+      keep.add(m[1]!);
+    }
+  }
+  return keep;
+}
+
+export async function pruneStore(o: PruneStoreOptions = {}): Promise<PruneStoreResult> {
+  const store = await Store.open(o.storeRoot !== undefined ? { root: o.storeRoot } : {});
+  const now = o.now ?? Date.now();
+  const result = await store.prune({
+    keep: referenced,
+    ...(o.dryRun ? { dryRun: true } : {}),
+    dropRecord: (r) => o.all === true || (o.olderThanMs !== undefined && (r.usedAt ?? 0) < now - o.olderThanMs),
+  });
+  if (o.all && !o.dryRun) await rm(join(store.paths.base, 'cache-mounts'), { recursive: true, force: true });
+  return {
+    records: result.removedRecords.length,
+    blobs: result.removedBlobs.length,
+    snapshots: result.removedSnapshots.length,
+    freedBytes: result.freedBytes,
+  };
+}

@@ -1,0 +1,478 @@
+/**
+ * The solver: runs an image's stages node by node. Each node that touches files gets a cache key
+ * (keys.ts) from what it does and the content it reads; a key with a record in the store reuses
+ * the recorded layer, anything else executes. Stages run as soon as what they read is ready, so
+ * independent stages and images overlap; executions share one queue (p-queue) bounding how many
+ * run at once. A failing node rejects its stage and, through them, only the stages and images
+ * that read it.
+ */
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import PQueue from 'p-queue';
+import {
+  ignorePatterns,
+  Matcher,
+  selectBind,
+  selectSources,
+  StatCache,
+  digestSelection,
+  walkContext,
+  type ContextIndex,
+} from '../context/index.js';
+import type { ImageGraph, MountSpec, Node, Source, StageGraph } from '../graph/types.js';
+import { instructionLine, oneLine } from '../graph/render-instruction.js';
+import { createdBy, type HistoryEntry } from '../oci/index.js';
+import type { RegistryClient } from '../registry/index.js';
+import type { Store } from '../store/index.js';
+import type { BuildEvent } from './events.js';
+import { expandWord } from './expand.js';
+import { absoluteDest, copyNode, workdirNode, type CopyFrom } from './file-nodes.js';
+import { applyNode, DEFAULT_SHELL, startStage, wordVars } from './image-config.js';
+import { pullImage } from './images.js';
+import { SCRATCH_STATE, cacheKey, configState, imageState, layerState } from './keys.js';
+import { layerSnapshot, type Layer } from './layers.js';
+import { lockKey } from './lock.js';
+import { runNode, type MountSource } from './run-node.js';
+import type { Secrets } from './secrets.js';
+import type { Platform, StageState } from './state.js';
+
+export interface SolverOptions {
+  store: Store;
+  client: RegistryClient;
+  /** The config's directory: image contexts are relative to it. */
+  dir: string;
+  /** Every build arg with a value. */
+  args: ReadonlyMap<string, string>;
+  /** `lockKey(use)` → pinned manifest digest, for every image the graph reads. */
+  pins: ReadonlyMap<string, string>;
+  platform: Platform;
+  secrets: Secrets;
+  /** Seconds: layer timestamps and `created`. */
+  epoch: number;
+  noCache?: boolean;
+  concurrency?: number;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  onEvent?: (event: BuildEvent) => void;
+}
+
+/** What a cache record holds: the node's layer, or none when it changed nothing. */
+interface StepRecord {
+  layer: Layer | null;
+}
+
+/** A stage failed because a stage it reads failed; reported once, at the failing step. */
+export class DependencyFailed extends Error {
+  override name = 'DependencyFailed';
+}
+
+/** A step failed; carries where, for the one-line report. */
+export class StepFailed extends Error {
+  override name = 'StepFailed';
+  constructor(
+    readonly image: string,
+    readonly stage: string,
+    readonly index: number,
+    readonly text: string,
+    override readonly cause: unknown,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface ImageContext {
+  dir: string;
+  index: ContextIndex;
+  filtered: boolean;
+  statCache: StatCache;
+}
+
+const FILE_OPS = new Set(['run', 'copy', 'add', 'workdir']);
+
+export class Solver {
+  private readonly stages = new Map<string, Promise<StageState>>();
+  private readonly images = new Map<string, Promise<StageState>>();
+  private readonly snapshots = new Map<string, Promise<string>>();
+  private readonly contexts = new Map<string, Promise<ImageContext>>();
+  private readonly queue: PQueue;
+  /** Executed (not cached) file nodes, by `image/stage#index`: what the cache tests count. */
+  readonly executed: string[] = [];
+
+  constructor(private readonly o: SolverOptions) {
+    this.queue = new PQueue({ concurrency: o.concurrency ?? Math.max(2, Math.min(8, availableParallelism())) });
+  }
+
+  /** The final state of an image's target stage. */
+  solveImage(image: ImageGraph): Promise<StageState> {
+    return this.stage(image, image.target);
+  }
+
+  /** Saves what the build learnt about context files (so the next no-op build reads none). */
+  async saveStatCaches(): Promise<void> {
+    for (const ctx of this.contexts.values()) {
+      const c = await ctx.catch(() => undefined);
+      await c?.statCache.save();
+    }
+  }
+
+  /** Snapshots of a state's layers, top first: overlay lowerdirs. */
+  lowerdirs(state: StageState): Promise<string[]> {
+    return Promise.all(
+      [...state.layers].reverse().map((layer) => {
+        let p = this.snapshots.get(layer.diffId);
+        if (!p) {
+          p = layerSnapshot(this.o.store, layer);
+          this.snapshots.set(layer.diffId, p);
+        }
+        return p;
+      }),
+    );
+  }
+
+  private stage(image: ImageGraph, name: string): Promise<StageState> {
+    const stage = image.stages.find((s) => s.name === name);
+    if (!stage) throw new Error(`image "${image.name}" has no stage "${name}"`);
+    const last = stage.nodes.at(-1)?.id ?? stage.baseDigest;
+    // Stages with the same definition and context are one piece of work, whichever image asks.
+    const key = `${image.context}\0${image.ignore.join('\n')}\0${last}`;
+    let p = this.stages.get(key);
+    if (!p) {
+      p = this.runStage(image, stage);
+      this.stages.set(key, p);
+    }
+    return p;
+  }
+
+  private imageState(ref: string, platform: string | undefined): Promise<StageState> {
+    const use = { ref: this.expand(ref), platform: platform ? this.expand(platform) : formatPlatform(this.o.platform) };
+    const key = lockKey(use);
+    let p = this.images.get(key);
+    if (!p) {
+      p = (async () => {
+        const digest = this.o.pins.get(key);
+        if (!digest) throw new Error(`image ${use.ref} (${use.platform}) is not pinned in images.lock.json`);
+        const pulled = await pullImage(this.o.store, this.o.client, use.ref, digest);
+        this.o.onEvent?.({ type: 'pull', ref: use.ref, digest });
+        return {
+          layers: pulled.layers,
+          config: startStage(pulled.config),
+          history: pulled.history,
+          digest: imageState(digest),
+          platform: pulled.platform,
+        };
+      })();
+      this.images.set(key, p);
+    }
+    return p;
+  }
+
+  private expand(word: string): string {
+    return expandWord(word, this.o.args);
+  }
+
+  private async source(image: ImageGraph, source: Source): Promise<StageState> {
+    if (source.kind === 'stage') return this.dependency(image, source.stage);
+    if (source.kind === 'image') return this.imageState(source.ref, undefined);
+    throw new Error('the context is not a stage');
+  }
+
+  private async dependency(image: ImageGraph, name: string): Promise<StageState> {
+    try {
+      return await this.stage(image, name);
+    } catch (error) {
+      throw error instanceof StepFailed || error instanceof DependencyFailed
+        ? new DependencyFailed(`stage "${name}" failed`)
+        : error;
+    }
+  }
+
+  private async runStage(image: ImageGraph, stage: StageGraph): Promise<StageState> {
+    let state: StageState;
+    const base = stage.base;
+    if (base.kind === 'scratch') {
+      state = { layers: [], config: startStage({}), history: [], digest: SCRATCH_STATE, platform: this.o.platform };
+    } else if (base.kind === 'image') {
+      state = await this.imageState(base.ref, base.platform);
+    } else {
+      const from = await this.dependency(image, base.stage);
+      state = { ...from, config: startStage(from.config.config) };
+    }
+    const args = this.stageArgs(stage, state.platform);
+    for (const [i, node] of stage.nodes.entries()) {
+      state = await this.node(image, stage, i, node, state, args);
+    }
+    return state;
+  }
+
+  /** Args a stage declares (those its nodes use) with their values: what its RUN steps see. */
+  private stageArgs(stage: StageGraph, platform: Platform): Map<string, string> {
+    const builtin = new Map<string, string>([
+      ['TARGETPLATFORM', formatPlatform(platform)],
+      ['TARGETOS', platform.os],
+      ['TARGETARCH', platform.architecture],
+      ['TARGETVARIANT', platform.variant ?? ''],
+      ['BUILDPLATFORM', formatPlatform(this.o.platform)],
+      ['BUILDOS', this.o.platform.os],
+      ['BUILDARCH', this.o.platform.architecture],
+      ['BUILDVARIANT', this.o.platform.variant ?? ''],
+    ]);
+    const out = new Map<string, string>();
+    for (const name of new Set(stage.nodes.flatMap((n) => n.args))) {
+      const value = this.o.args.get(name) ?? builtin.get(name);
+      if (value !== undefined) out.set(name, value);
+    }
+    return out;
+  }
+
+  private async node(
+    image: ImageGraph,
+    stage: StageGraph,
+    i: number,
+    node: Node,
+    state: StageState,
+    args: ReadonlyMap<string, string>,
+  ): Promise<StageState> {
+    const config = applyNode(state.config, node, args);
+    if (!FILE_OPS.has(node.op)) {
+      return {
+        ...state,
+        config,
+        history: [...state.history, { created_by: oneLine(instructionLine(node)), empty_layer: true }],
+        digest: configState(state.digest, config.config),
+      };
+    }
+    const text = oneLine(instructionLine(node));
+    const event = {
+      type: 'step' as const,
+      image: image.name,
+      stage: stage.name,
+      index: i + 1,
+      total: stage.nodes.length,
+      text,
+    };
+    const { key, run } = await this.prepare(image, stage, i, node, state, args);
+    const record = this.o.noCache ? undefined : await this.o.store.getRecord<StepRecord>(key);
+    let layer: Layer | undefined;
+    if (record && (record.layer === null || (await this.o.store.hasBlob(record.layer.digest)))) {
+      layer = record.layer ?? undefined;
+      await this.o.store.touchRecord(key);
+      this.o.onEvent?.({ ...event, state: 'cached' });
+    } else {
+      layer = await this.queue.add(
+        async () => {
+          this.o.signal?.throwIfAborted();
+          this.o.onEvent?.({ ...event, state: 'running' });
+          const started = Date.now();
+          try {
+            const made = await run();
+            this.o.onEvent?.({ ...event, state: 'done', ms: Date.now() - started });
+            return made;
+          } catch (error) {
+            this.o.onEvent?.({ ...event, state: 'failed', ms: Date.now() - started });
+            const why = this.o.secrets.mask(error instanceof Error ? error.message : String(error));
+            throw new StepFailed(
+              image.name,
+              stage.name,
+              i + 1,
+              text,
+              error,
+              `${image.name}/${stage.name} step ${i + 1} (${text}): ${why}`,
+            );
+          }
+        },
+        { throwOnTimeout: true },
+      );
+      this.executed.push(`${image.name}/${stage.name}#${i + 1}`);
+      await this.o.store.putRecord(key, { layer: layer ?? null } satisfies StepRecord);
+    }
+    const history: HistoryEntry = { created_by: historyText(node, config.config.Shell, text) };
+    if (!layer) history.empty_layer = true;
+    return {
+      ...state,
+      config,
+      layers: layer ? [...state.layers, layer] : state.layers,
+      history: [...state.history, history],
+      digest: layerState(configState(state.digest, config.config), layer?.diffId),
+    };
+  }
+
+  /** The node's cache key, and how to execute it on a miss. Reading inputs here waits for the stages they come from. */
+  private async prepare(
+    image: ImageGraph,
+    stage: StageGraph,
+    index: number,
+    node: Node,
+    state: StageState,
+    stageArgs: ReadonlyMap<string, string>,
+  ): Promise<{ key: string; run: () => Promise<Layer | undefined> }> {
+    const o = this.o;
+    const reads: Record<string, string> = {};
+    const usedArgs = (names: Iterable<string>): Record<string, string> => {
+      const out: Record<string, string> = {};
+      for (const n of names) {
+        const v = stageArgs.get(n);
+        if (v !== undefined) out[n] = v;
+      }
+      return out;
+    };
+    const after = applyNode(state.config, node, stageArgs);
+    const vars = wordVars(state.config, stageArgs);
+    const x = (word: string): string => expandWord(word, vars);
+    const base = { store: o.store, epoch: o.epoch, ...(o.signal ? { signal: o.signal } : {}) };
+    const key = (args: Record<string, string>): string =>
+      cacheKey({ node, parent: configState(state.digest, after.config), reads, args });
+
+    switch (node.op) {
+      case 'workdir': {
+        const path = after.config.WorkingDir ?? '/';
+        reads.user = state.config.config.User ?? '';
+        return {
+          key: key(usedArgs(node.args)),
+          run: async () =>
+            workdirNode({ ...base, lowerdirs: await this.lowerdirs(state), path, user: state.config.config.User }),
+        };
+      }
+      case 'run': {
+        const sources: (MountSource | undefined)[] = [];
+        for (const [i, m] of node.mounts.entries()) {
+          const from = mountFrom(m);
+          if (!from) {
+            sources.push(undefined);
+          } else if (from.kind === 'context') {
+            const ctx = await this.context(image);
+            const selection = selectBind(ctx.index, m.type === 'bind' ? (m.source ?? '.') : '.');
+            reads[`mount:${i}`] = (await digestSelection(ctx.dir, selection, ctx.statCache, ctx.index)).digest;
+            sources.push({ kind: 'context', dir: ctx.dir, index: ctx.index, filtered: ctx.filtered });
+          } else {
+            const dep = await this.source(image, from);
+            reads[`mount:${i}`] = dep.digest;
+            sources.push({ kind: 'state', lowerdirs: await this.lowerdirs(dep) });
+          }
+        }
+        return {
+          // RUN sees every arg its stage declares, as env: all of them are part of what it does.
+          key: key(usedArgs(stageArgs.keys())),
+          run: async () =>
+            runNode({
+              ...base,
+              node,
+              lowerdirs: await this.lowerdirs(state),
+              config: state.config.config,
+              args: stageArgs,
+              sources,
+              secrets: o.secrets,
+              env: o.env ?? process.env,
+              onOutput: (stream, text) =>
+                o.onEvent?.({ type: 'output', image: image.name, stage: stage.name, index: index + 1, stream, text }),
+            }),
+        };
+      }
+      case 'copy':
+      case 'add': {
+        const dest = absoluteDest(x(node.dest), state.config.config.WorkingDir);
+        const all = node.sources.map(x);
+        const urls = node.op === 'add' ? all.filter(isUrl) : [];
+        const sources = all.filter((s) => !isUrl(s));
+        const exclude = node.exclude?.map(x);
+        let from: CopyFrom;
+        const fromSource = node.op === 'copy' ? node.from : ({ kind: 'context' } as const);
+        if (fromSource.kind === 'context') {
+          const ctx = await this.context(image);
+          const selection =
+            sources.length > 0 ? selectSources(ctx.index, { sources, dest, ...(exclude ? { exclude } : {}) }) : [];
+          reads.context = (await digestSelection(ctx.dir, selection, ctx.statCache, ctx.index)).digest;
+          from = { kind: 'context', dir: ctx.dir, selection };
+        } else {
+          const dep = await this.source(image, fromSource);
+          reads.from = dep.digest;
+          from = { kind: 'state', lowerdirs: await this.lowerdirs(dep) };
+        }
+        const chown = node.chown === undefined ? undefined : x(node.chown);
+        const chmod = node.chmod === undefined ? undefined : x(node.chmod);
+        if (urls.length > 0) {
+          const checksum = node.op === 'add' ? node.checksum : undefined;
+          reads.urls = checksum ? `${urls.join(' ')} ${checksum}` : await fetchDigests(urls);
+        }
+        return {
+          key: key(usedArgs(node.args)),
+          run: async () =>
+            copyNode({
+              ...base,
+              lowerdirs: await this.lowerdirs(state),
+              from,
+              sources,
+              dest,
+              ...(exclude ? { exclude } : {}),
+              ...(chown !== undefined ? { chown } : {}),
+              ...(chmod !== undefined ? { chmod } : {}),
+              ...(node.op === 'add' ? { add: { urls, ...(node.checksum ? { checksum: node.checksum } : {}) } } : {}),
+            }),
+        };
+      }
+      default:
+        throw new Error(`not a file op: ${node.op}`);
+    }
+  }
+
+  private context(image: ImageGraph): Promise<ImageContext> {
+    const dir = join(this.o.dir, image.context);
+    const key = `${dir}\0${image.ignore.join('\n')}`;
+    let p = this.contexts.get(key);
+    if (!p) {
+      p = (async () => {
+        const patterns = await ignorePatterns(dir, image);
+        const index = await walkContext(dir, new Matcher(patterns));
+        const file = join(this.o.store.paths.base, 'stat-cache', `${sha(dir)}.json`);
+        return { dir, index, filtered: patterns.length > 0, statCache: await StatCache.load(file) };
+      })();
+      this.contexts.set(key, p);
+    }
+    return p;
+  }
+}
+
+function mountFrom(m: MountSpec): Source | undefined {
+  if (m.type === 'bind') return m.from;
+  if (m.type === 'cache') return m.from;
+  return undefined;
+}
+
+const isUrl = (s: string): boolean => /^https?:\/\//.test(s);
+
+const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** ADD <url> without a checksum: its content is only known by fetching it, so the key holds the fetched digest. */
+async function fetchDigests(urls: readonly string[]): Promise<string> {
+  const parts: string[] = [];
+  for (const url of urls) {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`ADD ${url}: HTTP ${res.status}`);
+    parts.push(
+      `${url} sha256:${createHash('sha256')
+        .update(Buffer.from(await res.arrayBuffer()))
+        .digest('hex')}`,
+    );
+  }
+  return parts.join(' ');
+}
+
+function historyText(node: Node, shell: string[] | undefined, text: string): string {
+  switch (node.op) {
+    case 'run':
+      return 'exec' in node.command
+        ? createdBy.runExec(node.command.exec)
+        : createdBy.run(shell ?? DEFAULT_SHELL, node.command.shell);
+    case 'copy':
+      return createdBy.copy(node.sources, node.dest);
+    case 'add':
+      return createdBy.add(node.sources, node.dest);
+    default:
+      return text;
+  }
+}
+
+export function formatPlatform(p: Platform): string {
+  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+}
