@@ -15,7 +15,7 @@ import {
   type ImageTag,
 } from '../oci/index.js';
 import type { SecretSource, SecretSpecs } from '../dsl/types.js';
-import { RegistryClient } from '../registry/index.js';
+import { parseMirrors, RegistryClient } from '../registry/index.js';
 import { Store } from '../store/index.js';
 import type { BuildEvent } from './events.js';
 import { imageUses, LOCK_FILE, pinImages, readLock, writeLock } from './lock.js';
@@ -111,7 +111,10 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const epoch = sourceDateEpoch(env);
   const secrets = new Secrets(o.secrets, overrides(o.secretFlags ?? []), o.dir, env, o.cwd ?? o.dir);
   const store = await Store.open(o.storeRoot !== undefined ? { root: o.storeRoot } : {});
-  const client = o.client ?? new RegistryClient();
+  // The build's env (not necessarily this process's) says which mirrors to use.
+  const mirrors = env.DRYDOCK_REGISTRY_MIRRORS;
+  const client =
+    o.client ?? new RegistryClient({ envMirrors: false, ...(mirrors ? { mirrors: parseMirrors(mirrors) } : {}) });
 
   const lockFile = join(o.dir, LOCK_FILE);
   const graph: Graph = { ...o.graph, images: targeted };

@@ -1,0 +1,86 @@
+/**
+ * The cache, specified by counting executions: a change re-runs exactly the steps that depend on
+ * it, nothing else; a no-op change re-runs nothing; a step that rebuilds to identical bytes stops
+ * the invalidation there (early cutoff). Steps are named `image/stage#n` (n counts every node of
+ * the stage, 1-based).
+ */
+import { utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandbox, type Sandbox } from './helpers.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/cache', import.meta.url));
+
+describe('the build cache, counted in executed steps', () => {
+  let box: Sandbox;
+  beforeAll(async () => {
+    box = await sandbox(FIXTURE);
+  });
+  afterAll(async () => box?.remove());
+
+  it('executes every file step of a cold build', async () => {
+    const r = await box.build();
+    expect(r.executed.sort()).toEqual(
+      ['app/app#1', 'app/app#2', 'app/app#3', 'app/app#4', 'app/app#5', 'app/app#6', 'app/gen#1', 'app/gen#2'].sort(),
+    );
+  });
+
+  it('executes nothing when nothing changed', async () => {
+    expect((await box.build()).executed).toEqual([]);
+  });
+
+  it('executes nothing when a file is touched but not changed', async () => {
+    const later = new Date(Date.now() + 60_000);
+    for (const f of ['src/a.txt', 'src/b.txt']) await utimes(join(box.dir, f), later, later);
+    expect((await box.build()).executed).toEqual([]);
+  });
+
+  it('executes nothing when an ignored file changes', async () => {
+    await writeFile(join(box.dir, 'notes.log'), 'changed, but .dockerignore-d by the config\n');
+    expect((await box.build()).executed).toEqual([]);
+  });
+
+  it('executes nothing when an arg no step uses changes', async () => {
+    expect((await box.build({ args: { UNUSED: 'something else' } })).executed).toEqual([]);
+  });
+
+  it('re-runs exactly the steps after a changed COPY source', async () => {
+    // b.txt is copied by app#5 (then read by app#6) and, with all of src/, by gen#1; gen#2 and
+    // app#3 (COPY --from=gen) follow gen#1, but produce what they did before, so app#4 does not rerun.
+    await writeFile(join(box.dir, 'src/b.txt'), 'charlie\n');
+    expect((await box.build()).executed.sort()).toEqual([
+      'app/app#3',
+      'app/app#5',
+      'app/app#6',
+      'app/gen#1',
+      'app/gen#2',
+    ]);
+  });
+
+  it('stops at a step whose output is byte-identical (early cutoff)', async () => {
+    // Same length: gen's COPY changes, its RUN reruns and writes the same /count, so app's
+    // COPY --from=gen reruns (its input stage changed) but yields the same layer: nothing after it
+    // reruns. The bind-mount step reruns (its mounted input changed) with identical output, so the
+    // step after it does not.
+    await writeFile(join(box.dir, 'src/a.txt'), 'ALPHA\n');
+    expect((await box.build()).executed.sort()).toEqual(['app/app#1', 'app/app#3', 'app/gen#1', 'app/gen#2']);
+  });
+
+  it('re-runs the steps that see a changed arg, and only those', async () => {
+    // RUN steps see every arg their stage declares (as with BuildKit's ARG after FROM); COPY does not.
+    expect((await box.build({ args: { USED: 'two' } })).executed.sort()).toEqual([
+      'app/app#1',
+      'app/app#2',
+      'app/app#4',
+      'app/app#6',
+    ]);
+  });
+
+  it('executes every step again with noCache, and the result is the same image', async () => {
+    const before = await box.build({ args: { USED: 'two' } });
+    const again = await box.build({ args: { USED: 'two' }, noCache: true });
+    expect(again.executed).toHaveLength(8);
+    expect(again.images[0]!.manifestDigest).toBe(before.images[0]!.manifestDigest);
+  });
+});
