@@ -56,7 +56,11 @@ describe(`push to ${OPEN}`, () => {
     });
     expect(events).toHaveLength(3);
     const mounted = events.find((e) => e.state === 'mounted')!;
-    expect(mounted).toMatchObject({ repository: `${OPEN}/${REPO}`, mountedFrom: `${OPEN}/library/busybox`, kind: 'layer' });
+    expect(mounted).toMatchObject({
+      repository: `${OPEN}/${REPO}`,
+      mountedFrom: `${OPEN}/library/busybox`,
+      kind: 'layer',
+    });
     expect(events.find((e) => e.kind === 'config')!.digest).toBe(image.configDigest);
   });
 
@@ -110,7 +114,14 @@ describe(`push to ${OPEN}`, () => {
     const controller = new AbortController();
     const tag = `${OPEN}/drydock-test/export-aborted-${RUN_ID}:v1`;
     const error = await rejection(
-      pushImage({ client: open, image, refs: [tag], concurrency: 1, signal: controller.signal, onProgress: () => controller.abort() }),
+      pushImage({
+        client: open,
+        image,
+        refs: [tag],
+        concurrency: 1,
+        signal: controller.signal,
+        onProgress: () => controller.abort(),
+      }),
     );
     expect(error.name).toBe('AbortError');
     expect(isRegistryError(await rejection(open.resolve(tag)), 'ENOTFOUND')).toBe(true);
@@ -124,7 +135,9 @@ describe(`push to ${OPEN}`, () => {
   it('bad references are ExportErrors (ETAG) naming the reference', async () => {
     const error = await rejection(pushImage({ client: open, image, refs: [`${OPEN}/Bad/Name:v1`] }));
     expect(isExportError(error, 'ETAG')).toBe(true);
-    expect(error.message).toBe(`push: invalid image reference "${OPEN}/Bad/Name:v1": repository names must be lowercase`);
+    expect(error.message).toBe(
+      `push: invalid image reference "${OPEN}/Bad/Name:v1": repository names must be lowercase`,
+    );
     expect(isExportError(await rejection(pushImage({ client: open, image, refs: [] })), 'ETAG')).toBe(true);
   });
 });
@@ -140,7 +153,13 @@ describe(`push to ${AUTH} (basic auth)`, () => {
     });
     const events: PushProgressEvent[] = [];
     // busybox is on the other registry: the mount candidate is ignored, everything is uploaded.
-    const result = await pushImage({ client, image, refs: [ref], mountFrom: [BUSYBOX], onProgress: (e) => events.push(e) });
+    const result = await pushImage({
+      client,
+      image,
+      refs: [ref],
+      mountFrom: [BUSYBOX],
+      onProgress: (e) => events.push(e),
+    });
     expect(result.digest).toBe(image.digest);
     expect(states(events)).toEqual(every('uploaded'));
     const info = skopeoInspect(`docker://${ref}`, `${USER}:${PASSWORD}`);

@@ -37,27 +37,32 @@ function dockerManifestJson(image: ImageSource, tags: readonly ImageTag[]): Buff
 
 /** The docker archive of `image` as a tar stream; layer blobs are read (and verified) as it is consumed. */
 export function dockerArchiveStream(image: ImageSource, options: ArchiveStreamOptions = {}): Readable {
+  return Readable.from(dockerArchiveChunks(image, options), { objectMode: false });
+}
+
+/** The same bytes as dockerArchiveStream, as chunks: an error thrown here is the archive's own. */
+export async function* dockerArchiveChunks(
+  image: ImageSource,
+  options: ArchiveStreamOptions = {},
+): AsyncGenerator<Buffer> {
   const tags = options.tags ?? [];
   const epoch = options.epoch ?? 0;
   const withLayout = options.ociLayout ?? true;
-  async function* chunks(): AsyncGenerator<Buffer> {
-    const json = dockerManifestJson(image, tags);
-    const layout = ociLayoutEntries(image, tags).filter(
-      (e) => withLayout || (e.path !== 'index.json' && e.path !== 'oci-layout'),
-    );
-    const entries: LayerEntry[] = [
-      ...layout,
-      {
-        path: 'manifest.json',
-        type: 'file',
-        mode: 0o644,
-        uid: 0,
-        gid: 0,
-        size: json.length,
-        content: () => Readable.from([json]),
-      },
-    ];
-    yield* tarChunks(await sortEntries(entries), epoch);
-  }
-  return Readable.from(chunks(), { objectMode: false });
+  const json = dockerManifestJson(image, tags);
+  const layout = ociLayoutEntries(image, tags).filter(
+    (e) => withLayout || (e.path !== 'index.json' && e.path !== 'oci-layout'),
+  );
+  const entries: LayerEntry[] = [
+    ...layout,
+    {
+      path: 'manifest.json',
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size: json.length,
+      content: () => Readable.from([json]),
+    },
+  ];
+  yield* tarChunks(await sortEntries(entries), epoch);
 }

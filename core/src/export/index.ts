@@ -17,6 +17,6 @@ export {
   type LoadImageResult,
   type EngineName,
 } from './load.js';
-export { dockerArchiveStream, type ArchiveStreamOptions } from './archive.js';
+export { dockerArchiveStream, dockerArchiveChunks, type ArchiveStreamOptions } from './archive.js';
 export { imageTags } from './tags.js';
 export { parseOutput, writeOutput, type OutputSpec, type OutputResult, type WriteOutputOptions } from './output.js';

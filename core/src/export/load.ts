@@ -5,7 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ImageSource } from '../oci/index.js';
-import { dockerArchiveStream } from './archive.js';
+import { dockerArchiveChunks } from './archive.js';
 import { ExportError } from './errors.js';
 import { imageTags } from './tags.js';
 
@@ -111,12 +111,16 @@ interface Run {
   spawnError?: Error;
 }
 
-/** Runs the CLI; `feed` (if any) writes its stdin. Resolves when it has exited, whatever the status. */
+/**
+ * Runs the CLI; `feed` (if any) writes its stdin. Resolves once it has exited, whatever the status,
+ * without waiting for the feed: a CLI that exits early leaves the feed to fail on a closed pipe, and
+ * a feed blocked on a slow blob must not hold up an aborted load.
+ */
 function run(
   binary: string,
   args: string[],
   o: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; feed?: (stdin: NodeJS.WritableStream) => Promise<void> },
-): Promise<Run & { feedError?: unknown }> {
+): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(binary, args, {
       env: o.env ?? process.env,
@@ -128,30 +132,18 @@ function run(
     child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     let spawnError: Error | undefined;
-    let feedError: unknown;
-    let feeding: Promise<void> = Promise.resolve();
     child.on('error', (error) => {
       spawnError ??= error;
     });
     if (o.feed) {
-      feeding = o.feed(child.stdin!).catch((error: unknown) => {
-        feedError = error;
-        // The CLI may wait for more input that will never come: stop it.
+      o.feed(child.stdin!).catch(() => {
+        // The input is broken: the CLI must not take what it got so far for an image.
         if (child.exitCode === null) child.kill('SIGTERM');
       });
     }
-    child.on('close', (code, signal) => {
-      void feeding.then(() =>
-        resolve({
-          code,
-          signal,
-          stdout,
-          stderr,
-          ...(spawnError ? { spawnError } : {}),
-          ...(feedError !== undefined ? { feedError } : {}),
-        }),
-      );
-    });
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout, stderr, ...(spawnError ? { spawnError } : {}) }),
+    );
   });
 }
 
@@ -163,15 +155,28 @@ export async function loadImage(o: LoadImageOptions): Promise<LoadImageResult> {
   const names = tags.map((t) => t.name!);
   // Podman would take an archive that is also an OCI layout for an OCI archive (naming it from
   // index.json); give it a plain docker archive.
-  const source = dockerArchiveStream(o.image, { tags, ociLayout: engine === 'docker' });
+  const chunks = dockerArchiveChunks(o.image, { tags, ociLayout: engine === 'docker' });
+  // Only errors of the archive itself (a blob that fails to read or verify); not EPIPE from a CLI
+  // that exited early, whose stderr says why.
   let sourceError: unknown;
-  source.once('error', (error) => (sourceError ??= error));
+  async function* watched(): AsyncGenerator<Buffer> {
+    try {
+      yield* chunks;
+    } catch (error) {
+      sourceError = error;
+      throw error;
+    }
+  }
   const loaded = await run(binary, ['load'], {
     env,
     ...(o.signal ? { signal: o.signal } : {}),
-    feed: (stdin) => pipeline(source, stdin),
+    // A broken pipe is not the feed's failure: the CLI closed it, and its exit status and stderr say why.
+    feed: (stdin) =>
+      pipeline(watched(), stdin).catch((error: unknown) => {
+        if (sourceError !== undefined) throw error;
+      }),
   });
-  if (!source.destroyed) source.destroy();
+  chunks.return(undefined).catch(() => {}); // ends the archive once any pending blob read settles
   if (o.signal?.aborted) throw o.signal.reason;
   if (loaded.spawnError) {
     const code = (loaded.spawnError as NodeJS.ErrnoException).code;
@@ -187,7 +192,6 @@ export async function loadImage(o: LoadImageOptions): Promise<LoadImageResult> {
     const exit = loaded.code === null ? `killed by ${loaded.signal}` : `exit status ${loaded.code}`;
     throw failure(engine, binary, `${basename(binary)} load`, loaded.stderr, exit);
   }
-  if (loaded.feedError !== undefined) throw loaded.feedError;
 
   let imageId = /Loaded image ID: (\S+)/.exec(loaded.stdout)?.[1];
   if (names.length > 0) {
@@ -198,7 +202,13 @@ export async function loadImage(o: LoadImageOptions): Promise<LoadImageResult> {
     });
     if (o.signal?.aborted) throw o.signal.reason;
     if (inspect.code !== 0 || inspect.spawnError) {
-      throw failure(engine, binary, `${basename(binary)} image inspect ${names[0]}`, inspect.stderr, `exit status ${inspect.code}`);
+      throw failure(
+        engine,
+        binary,
+        `${basename(binary)} image inspect ${names[0]}`,
+        inspect.stderr,
+        `exit status ${inspect.code}`,
+      );
     }
     imageId = inspect.stdout.trim();
   }

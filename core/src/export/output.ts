@@ -175,7 +175,10 @@ export async function writeOutput(
   const fullNames = () => {
     const names = named.flatMap((t) => (t.name ? [t.name] : []));
     if (names.length === 0) {
-      throw new ExportError('EOUTPUT', `type=${spec.type}: no image name to ${spec.type === 'load' ? 'tag' : 'push'} (give name= or a tag)`);
+      throw new ExportError(
+        'EOUTPUT',
+        `type=${spec.type}: no image name to ${spec.type === 'load' ? 'tag' : 'push'} (give name= or a tag)`,
+      );
     }
     return names;
   };

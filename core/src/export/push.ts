@@ -2,12 +2,7 @@
 // what the registry has and mounting from related repositories, then the manifest under each tag.
 import { Readable } from 'node:stream';
 import { MEDIA_TYPES, sha256, type Descriptor, type ImageSource } from '../oci/index.js';
-import {
-  formatReference,
-  parseReference,
-  type ImageReference,
-  type RegistryClient,
-} from '../registry/index.js';
+import { formatReference, parseReference, type ImageReference, type RegistryClient } from '../registry/index.js';
 import { ExportError } from './errors.js';
 
 export type BlobPushState = 'exists' | 'mounted' | 'uploaded';
@@ -109,9 +104,7 @@ export async function pushImage(o: PushImageOptions): Promise<PushImageResult> {
   const mediaType = manifest.mediaType ?? MEDIA_TYPES.imageManifest;
   const digest = sha256(image.manifest);
 
-  const blobs: Blob[] = [
-    { descriptor: manifest.config, kind: 'config', open: () => Readable.from([image.config]) },
-  ];
+  const blobs: Blob[] = [{ descriptor: manifest.config, kind: 'config', open: () => Readable.from([image.config]) }];
   const seen = new Set([manifest.config.digest]);
   for (const layer of manifest.layers) {
     if (seen.has(layer.digest)) continue;
