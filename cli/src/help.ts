@@ -13,8 +13,8 @@ Commands:
     --output SPEC         type=oci,dest=DIR | type=oci-archive,dest=FILE |
                           type=docker-archive,dest=FILE | type=registry (repeatable)
     --load                load into docker (or podman) under the image's tags
-    --push                push to the image's tags (the config's, and -t)
-    -t, --tag NAME        extra tag (one image only; repeatable)
+    --push                push to the image's tags (the config's, or -t)
+    -t, --tag NAME        tag instead of the config's tags (one image only; repeatable)
     --target STAGE        build this stage of the image instead of its target
     --secret SPEC         id=ID,src=FILE or id=ID,env=VAR: overrides the config's source
     --no-cache            execute every step, ignoring cached results
@@ -62,9 +62,10 @@ Options:
                     in dest): type=oci,dest=DIR  type=oci-archive,dest=FILE
                     type=docker-archive,dest=FILE  type=registry (push)
   --load            load into the local docker (or podman) under the image's tags (the
-                    config's tags and -t; <image>:latest when it has none)
+                    config's tags, or -t; <image>:latest when it has none)
   --push            push to the image's tags; credentials from ~/.docker/config.json
-  -t, --tag NAME    an extra tag, e.g. 127.0.0.1:5000/api:dev (one image only)
+  -t, --tag NAME    name the image NAME instead of the config's tags, e.g.
+                    127.0.0.1:5000/api:dev (one image only; repeatable)
   --target STAGE    build a stage the image uses instead of its target (one image only)
   --secret SPEC     id=ID,src=FILE or id=ID,env=VAR: where secret ID's value comes from
   --no-cache        execute every step

@@ -41,7 +41,7 @@ export interface BuildOptions {
   outputs?: readonly string[];
   load?: boolean;
   push?: boolean;
-  /** `-t`: extra tags (one image only), on top of the config's `tags`. */
+  /** `-t`: the names to give the image instead of the config's `tags` (one image only). */
   tags?: readonly string[];
   /** Store root (default DRYDOCK_HOME or ~/.cache/drydock). */
   storeRoot?: string;
@@ -146,7 +146,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       targeted.map(async (image) => {
         const state = await solver.solveImage(image);
         const made = await writeImage(store, state, epoch);
-        const tags = [...image.tags, ...(o.tags ?? [])];
+        const tags = o.tags && o.tags.length > 0 ? [...o.tags] : [...image.tags];
         await deliver(image, made.source, tags, {
           outputs,
           load: o.load,
