@@ -1,0 +1,52 @@
+/**
+ * What COPY and ADD take from the build context: `.dockerignore` rules with negations and
+ * directory excludes plus the config's own `ignore`, globs, several sources in one COPY, and ADD
+ * of local tar archives (extracted, keeping the archive's owners and modes).
+ *
+ * `.dockerignore` here: `*.log` then `!keep.log` (top level only: `sub/b.log` stays), `tmp/`,
+ * `**\/*.bak`, `docs/**` then `!docs/public.md`.
+ */
+import { add, copy, defineConfig } from 'drydock';
+
+const base = 'busybox:latest';
+
+export default defineConfig({
+  images: {
+    'ignore-rules': {
+      ignore: ['secret.txt', 'data/nested'],
+      stage: { from: base, steps: [copy('.', '/ctx')] },
+    },
+    globs: {
+      stage: {
+        from: base,
+        steps: [
+          copy('src/*.txt', '/globs/txt/'),
+          copy('data/*.json', '/globs/json/'),
+          copy('s?c/m*.txt', '/globs/single/'),
+          copy('*.log', '/globs/logs/'),
+        ],
+      },
+    },
+    'multi-source': {
+      stage: {
+        from: base,
+        steps: [
+          copy(['src/main.txt', 'data', 'bin/tool.sh'], '/multi/'),
+          copy(['src', 'sub'], '/merged/'),
+          copy('bin', '/bin-dir'),
+          copy('src/main.txt', '/renamed.txt'),
+        ],
+      },
+    },
+    'add-tar': {
+      stage: {
+        from: base,
+        steps: [
+          add('archives/tree.tar', '/unpacked/plain/'),
+          add('archives/tree.tar.gz', '/unpacked/gz'),
+          add('src/main.txt', '/added/'),
+        ],
+      },
+    },
+  },
+});

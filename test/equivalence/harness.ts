@@ -1,0 +1,198 @@
+/**
+ * Builds one config's images two ways and snapshots both, for the equivalence tests:
+ *
+ * - **buildkit**: `drydock emit -c <config> -o <tmp>`, then `DOCKER_BUILDKIT=1 /usr/bin/docker build
+ *   -f <tmp>/<image>.Dockerfile -t <tag> <context>` with `--build-arg`, `--secret` and `--target`
+ *   (test/e2e/emitted.ts, so the bake file's context is used as the e2e tests use it);
+ * - **drydock**: `drydock build <image> -c <config> --load -t <tag>` with `--arg`, `--secret` and
+ *   `--target`, its store in a fresh `DRYDOCK_HOME` per test file.
+ *
+ * `DRYDOCK_EQUIVALENCE_NATIVE=buildkit` puts a second, `--no-cache` BuildKit build in drydock's
+ * place: a check of the harness and of the corpus itself (every case must build to the same image
+ * twice, or a difference would say nothing about drydock).
+ */
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildArgs, emitTo, type Emitted } from '../e2e/emitted.js';
+import { ROOT, Resources, docker, drydock, exec, ok, requireBench } from '../e2e/helpers.js';
+import { snapshot, type Snapshot } from './compare.js';
+
+/** A secret handed to both builds: from a file, or from an environment variable. */
+export type SecretGiven = { id: string; file: string } | { id: string; env: string; value: string };
+
+export interface BuildSpec {
+  image: string;
+  args?: Record<string, string | number>;
+  secrets?: readonly SecretGiven[];
+  target?: string;
+  /** Extra environment for both tools (e.g. the variable a config's secret source names). */
+  env?: Record<string, string>;
+  /**
+   * BuildKit stand-in only: build with `--no-cache` (default true, so both BuildKit builds run every
+   * step). Docker 20.10's `--no-cache` also starts cache mounts afresh, which the cache case cannot use.
+   */
+  noCache?: boolean;
+}
+
+export interface Pair {
+  buildkit: Snapshot;
+  drydock: Snapshot;
+}
+
+export const NATIVE_SIDE = process.env.DRYDOCK_EQUIVALENCE_NATIVE === 'buildkit' ? 'buildkit-again' : 'drydock';
+
+/** Everything one test file builds: its emitted files, its store, its tags, cleaned up at the end. */
+export class Bench {
+  readonly res = new Resources();
+  tmp = '';
+  home = '';
+
+  async setup(): Promise<void> {
+    await requireBench();
+    this.tmp = this.res.dir(await mkdtemp(join(tmpdir(), 'drydock-equivalence-')));
+    this.home = join(this.tmp, 'drydock-home');
+    await mkdir(this.home);
+  }
+
+  cleanup(): Promise<void> {
+    return this.res.cleanup();
+  }
+
+  /** A unique tag, removed by cleanup. */
+  tag(name: string): string {
+    return this.res.tag(`equivalence-${name}`);
+  }
+
+  /** A config of the corpus, or an example, by its folder relative to the repository root. */
+  config(dir: string): ConfigUnderTest {
+    return new ConfigUnderTest(this, dir);
+  }
+}
+
+export class ConfigUnderTest {
+  #emitted?: Promise<Emitted>;
+  constructor(
+    readonly bench: Bench,
+    /** Folder of the config, relative to the repository root. */
+    readonly dir: string,
+  ) {}
+
+  get path(): string {
+    return resolve(ROOT, this.dir);
+  }
+
+  emitted(): Promise<Emitted> {
+    this.#emitted ??= emitTo(this.dir, join(this.bench.tmp, 'emitted', this.dir.replace(/[/\\]/g, '_')));
+    return this.#emitted;
+  }
+
+  /** Builds the emitted Dockerfile with BuildKit; returns the tag. */
+  async buildkit(name: string, spec: BuildSpec, noCache = false): Promise<string> {
+    const e = await this.emitted();
+    const tag = this.bench.tag(`${name}-bk`);
+    const args = buildArgs(tag, e, spec.image, {
+      args: spec.args,
+      secrets: (spec.secrets ?? []).map(secretFlag),
+      target: spec.target,
+      noCache,
+    });
+    ok(`docker ${args.join(' ')}`, await docker(args, { env: secretEnv(spec) }));
+    return tag;
+  }
+
+  /** `drydock build IMAGE -c DIR --load -t TAG`; returns the tag. */
+  async native(name: string, spec: BuildSpec): Promise<string> {
+    const tag = this.bench.tag(`${name}-dd`);
+    const args = ['build', spec.image, '-c', this.dir, '--load', '-t', tag, ...nativeFlags(spec)];
+    ok(
+      `drydock ${args.join(' ')}`,
+      await drydock(args, { env: { DRYDOCK_HOME: this.bench.home, ...secretEnv(spec) } }),
+    );
+    return tag;
+  }
+
+  /**
+   * The drydock build written as an OCI layout (`--output type=oci,dest=DIR`); returns the layout
+   * dir. The BuildKit stand-in copies its image out of dockerd with `skopeo copy` instead.
+   */
+  async ociLayout(name: string, spec: BuildSpec): Promise<string> {
+    const dest = join(this.bench.tmp, 'oci', name);
+    const tag = this.bench.tag(`${name}-oci`);
+    if (NATIVE_SIDE !== 'drydock') {
+      const built = await this.buildkit(`${name}-oci`, spec);
+      await mkdir(join(this.bench.tmp, 'oci'), { recursive: true });
+      ok(
+        'skopeo copy',
+        await exec('skopeo', ['copy', `docker-daemon:${built}`, `oci:${dest}:${tag.split(':').pop()}`]),
+      );
+      return dest;
+    }
+    const args = [
+      'build',
+      spec.image,
+      '-c',
+      this.dir,
+      '--output',
+      `type=oci,dest=${dest}`,
+      '-t',
+      tag,
+      ...nativeFlags(spec),
+    ];
+    ok(
+      `drydock ${args.join(' ')}`,
+      await drydock(args, { env: { DRYDOCK_HOME: this.bench.home, ...secretEnv(spec) } }),
+    );
+    return dest;
+  }
+
+  /**
+   * Both builds, run at once, then both snapshots. `againSpec` replaces `spec` for the second
+   * BuildKit build that stands in for drydock (DRYDOCK_EQUIVALENCE_NATIVE=buildkit) only.
+   */
+  async pair(name: string, spec: BuildSpec, againSpec: BuildSpec = spec): Promise<Pair> {
+    const [a, b] = await Promise.all([
+      this.buildkit(name, spec),
+      NATIVE_SIDE === 'drydock'
+        ? this.native(name, spec)
+        : this.buildkit(`${name}-again`, againSpec, againSpec.noCache ?? true),
+    ]);
+    const [buildkit, native] = await Promise.all([snapshot('buildkit', a), snapshot(NATIVE_SIDE, b)]);
+    return { buildkit, drydock: native };
+  }
+}
+
+/** `--arg`, `--secret` and `--target` for `drydock build`. */
+function nativeFlags(spec: BuildSpec): string[] {
+  return [
+    ...Object.entries(spec.args ?? {}).flatMap(([k, v]) => ['--arg', `${k}=${v}`]),
+    ...(spec.secrets ?? []).flatMap((s) => ['--secret', secretFlag(s)]),
+    ...(spec.target ? ['--target', spec.target] : []),
+  ];
+}
+
+/** The same `--secret` value for both tools: `id=ID,src=FILE` or `id=ID,env=VAR`. */
+function secretFlag(s: SecretGiven): string {
+  return 'file' in s ? `id=${s.id},src=${s.file}` : `id=${s.id},env=${s.env}`;
+}
+
+function secretEnv(spec: BuildSpec): Record<string, string> {
+  return {
+    ...spec.env,
+    ...Object.fromEntries((spec.secrets ?? []).flatMap((s) => ('env' in s ? [[s.env, s.value]] : []))),
+  };
+}
+
+/**
+ * Starts every build at once and hands each test its own promise, so one image failing to build
+ * fails only the tests of that image.
+ */
+export function startAll<K extends string, T = Pair>(builds: Record<K, () => Promise<T>>): Record<K, Promise<T>> {
+  const out = {} as Record<K, Promise<T>>;
+  for (const key of Object.keys(builds) as K[]) {
+    const p = builds[key]();
+    p.catch(() => undefined); // reported by the test that awaits it
+    out[key] = p;
+  }
+  return out;
+}
