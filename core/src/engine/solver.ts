@@ -20,6 +20,7 @@ import {
   walkContext,
   type ContextIndex,
 } from '../context/index.js';
+import { ExecError } from '../exec/index.js';
 import type { ImageGraph, MountSpec, Node, Source, StageGraph } from '../graph/types.js';
 import { instructionLine, oneLine } from '../graph/render-instruction.js';
 import { createdBy, type HistoryEntry } from '../oci/index.js';
@@ -271,7 +272,13 @@ export class Solver {
             return made;
           } catch (error) {
             this.o.onEvent?.({ ...event, state: 'failed', ms: Date.now() - started });
-            const why = this.o.secrets.mask(error instanceof Error ? error.message : String(error));
+            const why = this.o.secrets.mask(
+              error instanceof ExecError
+                ? `exited with code ${error.exitCode}${error.outputTail ? `; its last output:\n${error.outputTail.replace(/^/gm, '  ')}` : ''}`
+                : error instanceof Error
+                  ? error.message
+                  : String(error),
+            );
             throw new StepFailed(
               image.name,
               stage.name,
@@ -321,6 +328,8 @@ export class Solver {
     const vars = wordVars(state.config, stageArgs);
     const x = (word: string): string => expandWord(word, vars);
     const base = { store: o.store, epoch: o.epoch, ...(o.signal ? { signal: o.signal } : {}) };
+    // The epoch is in every layer's timestamps: layers made under another one are other layers.
+    reads.epoch = String(o.epoch);
     const key = (args: Record<string, string>): string =>
       cacheKey({ node, parent: configState(state.digest, after.config), reads, args });
 
