@@ -21,7 +21,7 @@ import {
   type CopyOptions,
 } from '../../core/src/copy/index.js';
 import { docker, ok } from '../e2e/helpers.js';
-import { listTree, makeContext, sh, type TreeEntry } from './fixture.js';
+import { listTree, makeContext, sh, withXattrs, type TreeEntry } from './fixture.js';
 
 const TAG = `drydock-copy-test-${process.pid}`;
 
@@ -42,6 +42,7 @@ interface UrlStep {
 type Step = FileStep | UrlStep;
 
 const STAGES = `FROM busybox AS own
+ADD cap.tar /o/cap/
 RUN mkdir -p /o/d && echo z > /o/f && chown 7:8 /o/f /o/d && chmod 4711 /o/f && ln /o/f /o/d/f2 && ln -s f /o/l && chown -h 3:3 /o/l
 
 FROM busybox AS base
@@ -89,6 +90,7 @@ const STEPS: Step[] = [
   { op: 'ADD', sources: ['dir'], dest: '/a10/' },
   { op: 'ADD', sources: ['file.txt'], dest: '/a11', chown: 'app:staff', chmod: '700' },
   { op: 'ADD', sources: ['tiny', 'empty', 'a.txz'], dest: '/a12/' },
+  { op: 'ADD', sources: ['cap.tar'], dest: '/a13/' },
   { op: 'URL', path: '/files/dl.txt', dest: '/u1/' },
   { op: 'URL', path: '/files/dl.txt', dest: '/u2', chown: 'app' },
   { op: 'URL', path: '/files/', dest: '/u3/' },
@@ -118,7 +120,9 @@ function line(s: Step): string {
 async function exportImage(target: string, into: string): Promise<void> {
   const id = ok('docker create', await docker(['create', `${TAG}:${target}`, 'true'])).stdout.trim();
   try {
-    await sh(`mkdir -p ${into} && /usr/bin/docker export ${id} | tar --numeric-owner -xpf - -C ${into}`);
+    await sh(
+      `mkdir -p ${into} && /usr/bin/docker export ${id} | tar --numeric-owner --xattrs --xattrs-include='*' -xpf - -C ${into}`,
+    );
   } finally {
     await docker(['rm', id]);
   }
@@ -172,7 +176,7 @@ async function apply(rootfs: string, s: Step, own: { dir: string; index: Context
     selection: selectSources(index, { sources: s.sources, dest: s.dest }),
     dest: s.dest,
     owner,
-    preserveOwners: s.from !== undefined,
+    fromStage: s.from !== undefined,
     chmod: s.chmod === undefined ? undefined : parseInt(s.chmod, 8),
   };
   await (s.op === 'ADD' ? applyAdd(o) : applyCopy(o));
@@ -189,13 +193,14 @@ describe('COPY/ADD applied by drydock equal what BuildKit builds', () => {
     await sh(`cp -a ${base} ${mine}`);
     for (const s of STEPS) await apply(mine, s, own);
     const skip = (rel: string) => SKIP.has(rel);
-    const expected = listTree(theirs, skip);
+    const expected = await withXattrs(theirs, listTree(theirs, skip));
     // Not a vacuous comparison: the build did what the corpus says.
     expect(expected.get('a1/t/d/x')).toMatchObject({ uid: 1234, gid: 4321, mode: '640', links: ['a1/t/d/hl'] });
     expect(expected.get('n1/p/q/sub/b')).toMatchObject({ uid: 1000, gid: 1001, mode: '4755' });
     expect(expected.get('n13/f')).toMatchObject({ uid: 7, gid: 8, mode: '4711' });
     expect(expected.get('u1/dl.txt')).toMatchObject({ mode: '600' });
-    expect(lines(listTree(mine, skip))).toEqual(lines(expected));
+    expect(expected.get('n13/cap/capbin')?.xattrs).toEqual([expect.stringMatching(/^security\.capability=/)]);
+    expect(lines(await withXattrs(mine, listTree(mine, skip)))).toEqual(lines(expected));
   });
 
   // Each: a step BuildKit refuses, and the CopyError drydock raises for it.

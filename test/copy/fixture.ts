@@ -11,6 +11,7 @@ import { chmod, link, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readXattrs } from '../../core/src/oci/xattr.js';
 
 /** Runs a shell command (no stdin), failing with its stderr. */
 export async function sh(cmd: string, cwd?: string): Promise<string> {
@@ -59,8 +60,13 @@ export async function makeContext(): Promise<string> {
   await symlink('x', join(src, 't/d/y'));
   await link(join(src, 't/d/x'), join(src, 't/d/hl'));
   await chmod(join(src, 't/d'), 0o750);
+  // cap.tar: an executable with a file capability, which ADD extracts and COPY --from keeps.
+  await writeFile(join(src, 'capbin'), '#!/bin/sh\n');
+  await chmod(join(src, 'capbin'), 0o755);
+  await sh(`setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= ${join(src, 'capbin')}`);
   await sh(
-    'tar --owner=1234 --group=4321 -C .tarsrc -cf a.tar t && gzip -c a.tar > a.tgz && xz -c a.tar > a.txz && ' +
+    "tar --xattrs --xattrs-include='security.*' -C .tarsrc -cf cap.tar capbin && " +
+      'tar --owner=1234 --group=4321 -C .tarsrc -cf a.tar t && gzip -c a.tar > a.tgz && xz -c a.tar > a.txz && ' +
       'bzip2 -c a.tar > a.tbz && zstd -q -c a.tar > a.tzst && cp a.tgz noext && echo plain | gzip > plain.gz && ' +
       'cp a.tgz dir/inner.tgz && rm -rf .tarsrc && chmod 644 a.* noext plain.gz dir/inner.tgz',
     ctx,
@@ -77,6 +83,21 @@ export interface TreeEntry {
   content?: string;
   /** Other paths sharing a file's inode (hardlinks), sorted; absent when there are none. */
   links?: string[];
+  /** Extended attributes, `name=base64` sorted (see withXattrs). */
+  xattrs?: string[];
+}
+
+/** Adds each entry's extended attributes (read with getfattr) to a listed tree. */
+export async function withXattrs(root: string, tree: Map<string, TreeEntry>): Promise<Map<string, TreeEntry>> {
+  const found = await readXattrs([...tree.keys()].map((p) => join(root, p)));
+  for (const [path, e] of tree) {
+    const x = found.get(join(root, path));
+    if (x)
+      e.xattrs = Object.entries(x)
+        .map(([k, v]) => `${k}=${v.toString('base64')}`)
+        .sort();
+  }
+  return tree;
 }
 
 /** Every path below `root` (relative, '/'-separated), with what a layer would record of it. */

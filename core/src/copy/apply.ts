@@ -3,6 +3,7 @@ import { copyFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { SelectedEntry, Selection } from '../context/index.js';
 import { secureJoin } from '../exec/paths.js';
+import { readXattrs, writeXattrs } from '../oci/index.js';
 import { extractArchive, isArchive } from './archive.js';
 import type { Owner } from './chown.js';
 import { ensureDir } from './dirs.js';
@@ -20,11 +21,12 @@ export interface CopyOptions {
   /** Resolved --chown; default 0:0 for everything copied (Docker never keeps host owners). */
   owner?: Owner;
   /**
-   * Without `owner`, keep each source's uid/gid instead of 0:0: what BuildKit does for
-   * `COPY --from=<stage>` (checked; the context's owners are reset to 0:0 by the docker client,
-   * so a context COPY leaves this off).
+   * The sources are another stage's (or an image's) filesystem, not the build context. BuildKit
+   * then keeps each source's uid/gid when there is no `owner`, and its extended attributes (file
+   * capabilities), both checked; context files arrive 0:0 and without xattrs. Costs one
+   * `getfattr` per 500 sources.
    */
-  preserveOwners?: boolean;
+  fromStage?: boolean;
   /** Parsed --chmod (octal number); applies to files and dirs copied, as BuildKit does. */
   chmod?: number;
 }
@@ -48,7 +50,7 @@ const YIELD_EVERY = 1000;
  *   onto a file or symlink is `not-a-directory`, a file onto a directory `is-a-directory`;
  * - modes are kept (setuid, setgid, sticky too); --chmod replaces the 0777 bits only, of files and
  *   directories; symlinks are copied as symlinks; files hardlinked to each other stay hardlinked;
- * - owners: --chown's, else 0:0, else (preserveOwners) the source's.
+ * - owners: --chown's, else 0:0 (context) or the source's (fromStage, which also copies xattrs).
  * With `unpack` (ADD), a file named by a source (not one found below a copied directory) that is a
  * tar archive, plain or compressed, is extracted into the destination directory instead.
  */
@@ -79,6 +81,7 @@ export async function copySelection(o: CopyOptions, unpack = false): Promise<voi
     }
   }
   await w.settle();
+  await w.copyXattrs();
 }
 
 /** Where a single file copied to a destination not ending in `/` lands: [host path, image path]. */
@@ -108,6 +111,8 @@ class Writer {
   readonly #pending = new Map<string, Promise<void>>();
   /** Source `dev:ino` of a multiply linked file → the first target written for it. */
   readonly #links = new Map<string, string>();
+  /** fromStage: target → source of everything copied, for its xattrs. */
+  readonly #copied = new Map<string, string>();
 
   constructor(
     readonly o: CopyOptions,
@@ -117,6 +122,7 @@ class Writer {
   async put(e: SelectedEntry, src: string, target: string, shown: string): Promise<void> {
     this.#pool.check();
     const kind = this.#existing(target);
+    if (this.o.fromStage) this.#copied.set(target, src);
     if (e.type === 'dir') {
       if (kind === 'other') throw new CopyError('not-a-directory', `cannot copy to non-directory: ${shown}`, shown);
       try {
@@ -157,7 +163,7 @@ class Writer {
         }
         this.#links.set(key, target);
       }
-      const own = this.o.owner ?? (this.o.preserveOwners ? { uid: st.uid, gid: st.gid } : ROOT);
+      const own = this.o.owner ?? (this.o.fromStage ? { uid: st.uid, gid: st.gid } : ROOT);
       const mode = this.#mode(e.mode);
       const { done } = await this.#pool.add(async () => {
         try {
@@ -173,6 +179,21 @@ class Writer {
     } catch (err) {
       throw ioError(err, 'cannot write', shown);
     }
+  }
+
+  /** BuildKit copies xattrs after owner and mode (a chown would drop security.capability). */
+  async copyXattrs(): Promise<void> {
+    if (this.#copied.size === 0) return;
+    const found = await readXattrs([...new Set(this.#copied.values())]);
+    const items: { path: string; xattrs: Record<string, Buffer> }[] = [];
+    for (const [target, src] of this.#copied) {
+      const all = found.get(src);
+      if (!all) continue;
+      // Overlay's own bookkeeping, visible when a stage is read from its layer dirs, is not content.
+      const xattrs = Object.fromEntries(Object.entries(all).filter(([name]) => !name.startsWith('trusted.overlay.')));
+      if (Object.keys(xattrs).length > 0) items.push({ path: target, xattrs });
+    }
+    await writeXattrs(items);
   }
 
   async settle(): Promise<void> {
@@ -197,7 +218,7 @@ class Writer {
 
   #owner(src: string): Owner {
     if (this.o.owner) return this.o.owner;
-    if (!this.o.preserveOwners) return ROOT;
+    if (!this.o.fromStage) return ROOT;
     const st: Stats = lstatSync(src);
     return { uid: st.uid, gid: st.gid };
   }
