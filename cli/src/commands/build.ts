@@ -21,8 +21,14 @@ export const build: Command = async (ctx) => {
     const v = ctx.line.options.get(name);
     return Array.isArray(v) ? v : [];
   };
+  // Ctrl-C (or SIGTERM) cancels: running steps are killed and cleaned up, finished ones stay cached.
+  const abort = new AbortController();
+  const cancel = (): void => abort.abort(new Error('build cancelled'));
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
   try {
     const result = await buildImages({
+      signal: abort.signal,
       graph: project.graph,
       dir: project.dir,
       cwd: ctx.cwd,
@@ -44,6 +50,10 @@ export const build: Command = async (ctx) => {
       ctx.out.print(`${image.name}  ${image.manifestDigest}${as}`);
     }
     for (const failure of result.failures) ctx.out.note(`drydock: error: ${failure.message}`);
+    if (abort.signal.aborted) {
+      ctx.out.note('drydock: build cancelled');
+      return 130;
+    }
     if (result.failures.length > 0) return 1;
     if (progress !== 'quiet') {
       const n = result.executed.length;
@@ -53,10 +63,17 @@ export const build: Command = async (ctx) => {
     }
     return 0;
   } catch (error) {
+    if (abort.signal.aborted) {
+      ctx.out.note('drydock: build cancelled');
+      return 130;
+    }
     const message = engineErrorMessage(error);
     if (message === undefined) throw error;
     ctx.out.note(`drydock: error: ${message}`);
     return 1;
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
   }
 };
 

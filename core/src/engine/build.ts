@@ -3,7 +3,9 @@
  * images.lock.json, solves every requested image (concurrently, sharing work), writes each
  * image's config and manifest into the store, and delivers it: --output, --load, --push.
  */
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ownerIsDead, reapContainers, unmountStale } from '../exec/index.js';
 import { imageTags, loadImage, parseOutput, pushImage, writeOutput, type OutputSpec } from '../export/index.js';
 import type { Graph, ImageGraph } from '../graph/types.js';
 import {
@@ -127,6 +129,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   if (pinned.changed) await writeLock(lockFile, pinned.lock);
 
   return store.withBuild(async () => {
+    await recover(store);
     const solver = new Solver({
       store,
       client,
@@ -166,16 +169,33 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     );
     await solver.saveStatCaches();
     const result: BuildResult = { images: [], executed: solver.executed, failures: [], lockChanged: pinned.changed };
+    for (const failed of solver.failed) result.failures.push({ image: failed.image, message: failed.message });
     for (const [i, s] of settled.entries()) {
       if (s.status === 'fulfilled') result.images.push(s.value);
-      else result.failures.push({ image: targeted[i]!.name, message: failureMessage(s.reason, secrets) });
+      // Step failures are reported above, once, where they happened.
+      else if (!(s.reason instanceof StepFailed || s.reason instanceof DependencyFailed)) {
+        result.failures.push({ image: targeted[i]!.name, message: failureMessage(s.reason, secrets) });
+      } else if (s.reason instanceof DependencyFailed && !solver.failed.some((f) => f.image === targeted[i]!.name)) {
+        result.failures.push({
+          image: targeted[i]!.name,
+          message: `image "${targeted[i]!.name}": ${s.reason.message}`,
+        });
+      }
     }
     return result;
   });
 }
 
+/** Cleans up after drydock processes that died mid-build: their containers, mounts and temp files. */
+async function recover(store: Store): Promise<void> {
+  await reapContainers();
+  await unmountStale(store.paths.tmp);
+  for (const name of await readdir(store.paths.tmp)) {
+    if (ownerIsDead(name)) await rm(join(store.paths.tmp, name), { recursive: true, force: true });
+  }
+}
+
 function failureMessage(reason: unknown, secrets: Secrets): string {
-  if (reason instanceof StepFailed || reason instanceof DependencyFailed) return reason.message;
   return secrets.mask(reason instanceof Error ? reason.message : String(reason));
 }
 

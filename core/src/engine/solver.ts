@@ -100,6 +100,8 @@ export class Solver {
   private readonly queue: PQueue;
   /** Executed (not cached) file nodes, by `image/stage#index`: what the cache tests count. */
   readonly executed: string[] = [];
+  /** Every step that failed, once each (the images that needed it fail with DependencyFailed). */
+  readonly failed: StepFailed[] = [];
 
   constructor(private readonly o: SolverOptions) {
     this.queue = new PQueue({ concurrency: o.concurrency ?? Math.max(2, Math.min(8, availableParallelism())) });
@@ -279,7 +281,7 @@ export class Solver {
                   ? error.message
                   : String(error),
             );
-            throw new StepFailed(
+            const failure = new StepFailed(
               image.name,
               stage.name,
               i + 1,
@@ -287,6 +289,8 @@ export class Solver {
               error,
               `${image.name}/${stage.name} step ${i + 1} (${text}): ${why}`,
             );
+            this.failed.push(failure);
+            throw failure;
           }
         },
         { throwOnTimeout: true },

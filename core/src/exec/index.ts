@@ -4,3 +4,4 @@ export { ExecCancelled, ExecError, ExecutorUnavailable } from './errors.js';
 export { resolveUser, type ResolvedUser } from './user.js';
 export { secureJoin } from './paths.js';
 export type { ProcessSpec } from './spec.js';
+export { reapContainers, unmountStale, ownerIsDead } from './recover.js';
