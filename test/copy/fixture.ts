@@ -50,6 +50,12 @@ export async function makeContext(): Promise<string> {
   await symlink('../a.txt', join(ctx, 'dir/sub/up'));
   await file('file.txt', 'f\n', 0o640);
   await file('exec.sh', '#!/bin/sh\n', 0o755);
+  // One inode under three names in two dirs and the root: linked within a source, not across.
+  await dir('h1');
+  await dir('h2');
+  await file('h1/x', 'x\n');
+  await link(join(ctx, 'h1/x'), join(ctx, 'h2/y'));
+  await link(join(ctx, 'h1/x'), join(ctx, 'top'));
   await file('tiny', 'abc');
   await file('empty', '');
   // Archives: t/d (0750) with a file, a symlink and a hardlink, owned 1234:4321 in the tar.

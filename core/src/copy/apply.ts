@@ -102,6 +102,17 @@ async function singleTarget(
 
 type Kind = 'none' | 'dir' | 'other';
 
+/**
+ * Which source of the COPY an entry came from, as far as the selection tells: entries below a
+ * copied directory share its resolved path and name (their `src` is that path plus their `dest`);
+ * a file named by a source stands alone.
+ */
+function sourceOf(e: SelectedEntry, src: string): string {
+  if (e.dest === '' || e.dest === e.name) return src;
+  if (src.endsWith('/' + e.dest)) return `${src.slice(0, -e.dest.length)}\0${e.name}`;
+  return src;
+}
+
 /** Writes entries below the destination, remembering what it made so most targets need no lstat. */
 class Writer {
   readonly #pool = new Pool(COPY_CONCURRENCY);
@@ -109,8 +120,12 @@ class Writer {
   readonly #fresh = new Set<string>();
   readonly #written = new Map<string, Kind>();
   readonly #pending = new Map<string, Promise<void>>();
-  /** Source `dev:ino` of a multiply linked file → the first target written for it. */
+  /**
+   * Hardlinks: (source, `dev:ino`) of a multiply linked file → the first target written for it,
+   * and back. BuildKit links files within one source (one directory's copy), never across sources.
+   */
   readonly #links = new Map<string, string>();
+  readonly #linkKeys = new Map<string, string>();
   /** fromStage: target → source of everything copied, for its xattrs. */
   readonly #copied = new Map<string, string>();
 
@@ -144,6 +159,8 @@ class Writer {
       if (kind === 'other') {
         await this.#pending.get(target);
         unlinkSync(target);
+        const key = this.#linkKeys.get(target);
+        if (key !== undefined && this.#links.get(key) === target) this.#links.delete(key);
       }
       this.#written.set(target, 'other');
       if (e.type === 'symlink') {
@@ -154,14 +171,15 @@ class Writer {
       }
       const st = lstatSync(src);
       if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
+        const key = `${sourceOf(e, src)}\0${st.dev}:${st.ino}`;
         const first = this.#links.get(key);
-        if (first !== undefined && this.#written.get(first) === 'other') {
+        if (first !== undefined) {
           await this.#pending.get(first);
           linkSync(first, target);
           return;
         }
         this.#links.set(key, target);
+        this.#linkKeys.set(target, key);
       }
       const own = this.o.owner ?? (this.o.fromStage ? { uid: st.uid, gid: st.gid } : ROOT);
       const mode = this.#mode(e.mode);
@@ -206,6 +224,7 @@ class Writer {
     this.#fresh.clear();
     this.#written.clear();
     this.#links.clear();
+    this.#linkKeys.clear();
   }
 
   #existing(target: string): Kind {
