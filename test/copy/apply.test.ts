@@ -206,7 +206,10 @@ describe('applyAddUrl', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       if (req.url === '/missing') res.writeHead(404, 'Not Found').end();
-      else res.end(body);
+      else if (req.url === '/truncated') {
+        res.writeHead(200, { 'content-length': '100' }).write('only ten..');
+        setTimeout(() => res.destroy(), 50);
+      } else res.end(body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -233,6 +236,7 @@ describe('applyAddUrl', () => {
     ['a checksum mismatch', '/f', 'sha256:' + '0'.repeat(64), 'checksum-mismatch'],
     ['a malformed checksum', '/f', 'md5:abc', 'bad-checksum'],
     ['an HTTP error status', '/missing', undefined, 'http-error'],
+    ['a connection cut mid-download', '/truncated', undefined, 'http-error'],
   ])('%s is a typed error and writes nothing', async (_what, path, checksum, code) => {
     const rootfs = await dir();
     await expect(applyAddUrl({ rootfs, url: base + path, dest: '/out', checksum })).rejects.toThrow(fails(code));

@@ -76,11 +76,16 @@ export async function applyAddUrl(o: AddUrlOptions): Promise<void> {
         cb(null, chunk);
       },
     });
-    await pipeline(
-      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
-      tee,
-      createWriteStream(join(tmp, 'download'), { mode: 0o600 }),
-    );
+    try {
+      await pipeline(
+        Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+        tee,
+        createWriteStream(join(tmp, 'download'), { mode: 0o600 }),
+      );
+    } catch (e) {
+      if (o.signal?.aborted) throw e;
+      throw new CopyError('http-error', `ADD ${o.url}: download failed: ${(e as Error).message}`, o.url, { cause: e });
+    }
     const actual = hash.digest('hex');
     if (expected !== undefined && actual !== expected) {
       throw new CopyError(
