@@ -103,8 +103,12 @@ async function readExport(container: string): Promise<Filesystem> {
     child.on('close', (code) => resolve(code ?? 1));
   });
   const fs: Filesystem = new Map();
+  // readTar stops at the end-of-archive block; what follows (padding) must still be read, or
+  // docker export blocks writing it and never exits. So the stream's iterator stays ours.
+  const chunks = (child.stdout as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const source: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => chunks };
   try {
-    for await (const { header, body } of readTar(child.stdout)) {
+    for await (const { header, body } of readTar(source)) {
       const path = '/' + header.path;
       const entry: FsEntry = { path, type: header.type, mode: header.mode, uid: header.uid, gid: header.gid, size: 0 };
       if (header.type === 'file') {
@@ -132,8 +136,11 @@ async function readExport(container: string): Promise<Filesystem> {
       if (fs.has(path)) throw new Error(`docker export ${container}: ${path} appears twice`);
       fs.set(path, entry);
     }
-  } finally {
-    child.stdout.resume();
+    while (!(await chunks.next()).done);
+  } catch (error) {
+    await chunks.return?.();
+    child.kill();
+    throw error;
   }
   const code = await exited;
   if (code !== 0) throw new Error(`docker export ${container} exited ${code}: ${Buffer.concat(stderr).toString()}`);

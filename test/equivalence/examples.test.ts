@@ -9,6 +9,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, fileContains, docker, npmrcWithSentinel, ok } from '../e2e/helpers.js';
 import {
@@ -131,7 +132,8 @@ describe("drydock's OCI layout of each example, read by skopeo and umoci", () =>
         Architecture: 'amd64',
       });
       const raw = JSON.parse(
-        ok('skopeo inspect --config', await exec('skopeo', ['inspect', '--config', `oci:${image}`])).stdout,
+        ok('skopeo inspect --raw --config', await exec('skopeo', ['inspect', '--raw', '--config', `oci:${image}`]))
+          .stdout,
       ) as { config?: Record<string, unknown> };
       // As docker shows it: absent User and WorkingDir are "" (plain strings in docker's config struct).
       const config = Object.fromEntries(
@@ -140,7 +142,7 @@ describe("drydock's OCI layout of each example, read by skopeo and umoci", () =>
       // The BuildKit stand-in's layout comes from `skopeo copy`, whose conversion to OCI drops the
       // docker-only Healthcheck; drydock's own layout must keep it.
       const fields = CONFIG_FIELDS.filter((f) => NATIVE_SIDE === 'drydock' || f !== 'Healthcheck');
-      const differing = fields.filter((f) => JSON.stringify(config[f]) !== JSON.stringify(buildkit.config[f]));
+      const differing = fields.filter((f) => !isDeepStrictEqual(config[f], buildkit.config[f]));
       expect(
         differing.map(
           (f) => `${f}: ${JSON.stringify(buildkit.config[f])} (buildkit) vs ${JSON.stringify(config[f])} (oci)`,

@@ -11,7 +11,7 @@
  * place: a check of the harness and of the corpus itself (every case must build to the same image
  * twice, or a difference would say nothing about drydock).
  */
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildArgs, emitTo, type Emitted } from '../e2e/emitted.js';
@@ -39,6 +39,9 @@ export interface Pair {
   buildkit: Snapshot;
   drydock: Snapshot;
 }
+
+/** The bench's registry mirrors docker.io (test/env/setup.sh), for drydock as dockerd has it. */
+const MIRROR = 'docker.io=http://127.0.0.1:5000';
 
 export const NATIVE_SIDE = process.env.DRYDOCK_EQUIVALENCE_NATIVE === 'buildkit' ? 'buildkit-again' : 'drydock';
 
@@ -71,6 +74,7 @@ export class Bench {
 }
 
 export class ConfigUnderTest {
+  #project?: Promise<string>;
   #emitted?: Promise<Emitted>;
   constructor(
     readonly bench: Bench,
@@ -78,12 +82,25 @@ export class ConfigUnderTest {
     readonly dir: string,
   ) {}
 
-  get path(): string {
-    return resolve(ROOT, this.dir);
+  /**
+   * A private copy of the config's folder that both tools build from: drydock writes
+   * images.lock.json next to the config, which must not land in the repository. Its own
+   * `dockerfiles/` is left out; `node_modules` beside it resolves the config's `import 'drydock'`.
+   */
+  project(): Promise<string> {
+    this.#project ??= (async () => {
+      const root = join(this.bench.tmp, 'projects', this.dir.replace(/[/\\]/g, '_'));
+      const dir = join(root, 'project');
+      const source = resolve(ROOT, this.dir);
+      await cp(source, dir, { recursive: true, filter: (src) => !src.startsWith(join(source, 'dockerfiles')) });
+      await symlink(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+      return dir;
+    })();
+    return this.#project;
   }
 
   emitted(): Promise<Emitted> {
-    this.#emitted ??= emitTo(this.dir, join(this.bench.tmp, 'emitted', this.dir.replace(/[/\\]/g, '_')));
+    this.#emitted ??= this.project().then((dir) => emitTo(dir, join(dir, '..', 'emitted')));
     return this.#emitted;
   }
 
@@ -104,12 +121,14 @@ export class ConfigUnderTest {
   /** `drydock build IMAGE -c DIR --load -t TAG`; returns the tag. */
   async native(name: string, spec: BuildSpec): Promise<string> {
     const tag = this.bench.tag(`${name}-dd`);
-    const args = ['build', spec.image, '-c', this.dir, '--load', '-t', tag, ...nativeFlags(spec)];
-    ok(
-      `drydock ${args.join(' ')}`,
-      await drydock(args, { env: { DRYDOCK_HOME: this.bench.home, ...secretEnv(spec) } }),
-    );
+    const args = ['build', spec.image, '-c', await this.project(), '--load', '-t', tag, ...nativeFlags(spec)];
+    ok(`drydock ${args.join(' ')}`, await drydock(args, { env: this.nativeEnv(spec) }));
     return tag;
+  }
+
+  /** drydock's environment: its store, the bench's registry mirror, the secrets' variables. */
+  nativeEnv(spec: BuildSpec): Record<string, string> {
+    return { DRYDOCK_HOME: this.bench.home, DRYDOCK_REGISTRY_MIRRORS: MIRROR, ...secretEnv(spec) };
   }
 
   /**
@@ -132,17 +151,14 @@ export class ConfigUnderTest {
       'build',
       spec.image,
       '-c',
-      this.dir,
+      await this.project(),
       '--output',
       `type=oci,dest=${dest}`,
       '-t',
       tag,
       ...nativeFlags(spec),
     ];
-    ok(
-      `drydock ${args.join(' ')}`,
-      await drydock(args, { env: { DRYDOCK_HOME: this.bench.home, ...secretEnv(spec) } }),
-    );
+    ok(`drydock ${args.join(' ')}`, await drydock(args, { env: this.nativeEnv(spec) }));
     return dest;
   }
 

@@ -13,7 +13,8 @@ const base = 'busybox:latest';
 export default defineConfig({
   images: {
     'ignore-rules': {
-      ignore: ['secret.txt', 'data/nested'],
+      // images.lock.json: drydock writes it next to the config, i.e. into this context, mid-test.
+      ignore: ['secret.txt', 'data/nested', 'images.lock.json'],
       stage: { from: base, steps: [copy('.', '/ctx')] },
     },
     globs: {
