@@ -7,7 +7,8 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, ok } from '../e2e/helpers.js';
+import { ok } from '../e2e/helpers.js';
+import { docker } from './proc.js';
 import {
   CONFIG_FIELDS,
   diffConfigs,

@@ -24,7 +24,8 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { readTar, type TarHeader } from '../../core/src/oci/tar-reader.js';
-import { DOCKER, docker, ok } from '../e2e/helpers.js';
+import { DOCKER, ok } from '../e2e/helpers.js';
+import { docker } from './proc.js';
 
 /** Files up to this size keep their content, for feature checks and readable diffs. */
 const KEEP_CONTENT = 4096;

@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, fileContains, ok } from '../e2e/helpers.js';
+import { fileContains, ok } from '../e2e/helpers.js';
+import { docker } from './proc.js';
 import { entry, expectSameImage, text, under, type Snapshot } from './compare.js';
 import { Bench, startAll, type BuildSpec, type Pair } from './harness.js';
 
@@ -23,7 +24,7 @@ const context = corpus('context');
 const stages = corpus('stages');
 const mounts = corpus('mounts');
 
-const RUN_ID = bench.res.runId.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+const RUN_ID = bench.runId.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 /** Secret values: nothing built may contain them. */
 const TOKEN = `equivalence-token-${randomBytes(12).toString('hex')}`;
 const PASSWORD = `equivalence-password-${randomBytes(9).toString('hex')}`;
@@ -61,12 +62,14 @@ beforeAll(async () => {
         args: { GREETING: 'ahoy-there', LEVEL: 7, FLAVOUR: 'spicy' },
       }),
     'workdir-user': one(metadata, 'workdir-user'),
+    words: one(metadata, 'words'),
     'image-config': one(metadata, 'image-config'),
     'shell-forms': one(metadata, 'shell-forms'),
     'ignore-rules': one(context, 'ignore-rules'),
     globs: one(context, 'globs'),
     'multi-source': one(context, 'multi-source'),
     'add-tar': one(context, 'add-tar'),
+    'add-compressed': one(context, 'add-compressed'),
     'multi-stage': one(stages, 'multi-stage'),
     'multi-stage-target': () => stages.pair('multi-stage-target', { image: 'multi-stage', target: 'builder' }),
     'secret-mount': () => mounts.pair('secret-mount', secretSpec),
@@ -189,6 +192,26 @@ describe('ENV, ARG, WORKDIR and USER scoping', () => {
   });
 });
 
+describe('Dockerfile word expansion', () => {
+  it('expands ENV in ENV (defaults, alternatives, escapes, quotes), WORKDIR, COPY, USER, LABEL and VOLUME', async () => {
+    const { buildkit } = await same('words', (s) => {
+      expect(text(s, '/words/env')).toBe(
+        `has  two  spaces|say "hi" and 'bye'|fallback|alt|$BASE_DIR||hello-from-arg\n`,
+      );
+      expect(text(s, '/opt/base/copied/x.txt')).toBe('a file to copy\n');
+      expect(entry(s, '/opt/base/work').type).toBe('dir');
+      expect(text(s, '/tmp/uid')).toBe('65534\n');
+    });
+    expect(buildkit.config).toMatchObject({
+      WorkingDir: '/opt/base/work',
+      Labels: { 'label.with.env': '/opt/base', quoted: 'a "q" b', dollar: 'costs $5' },
+      Volumes: { '/opt/base/vol': {} },
+      User: 'root',
+    });
+    expect(buildkit.config.Env).toEqual(expect.arrayContaining(['EMPTY=', 'ESCAPED=$BASE_DIR', 'DEFAULTED=fallback']));
+  });
+});
+
 describe('image config', () => {
   it('records HEALTHCHECK, VOLUME, EXPOSE, STOPSIGNAL, LABEL, ENTRYPOINT+CMD, SHELL and ONBUILD', async () => {
     const { buildkit } = await same('image-config', (s) => {
@@ -277,6 +300,19 @@ describe('the build context', () => {
         expect(`${owner(s, `${root}/sub`)} ${mode(s, `${root}/sub`)}`).toBe('1000:1000 0700');
       }
       expect(text(s, '/added/main.txt')).toBe('content of src/main.txt\n');
+    });
+  });
+});
+
+describe('ADD of archives', () => {
+  it('extracts xz and bzip2 tars, copies a non-archive named .tar.gz, merges into an existing directory', async () => {
+    await same('add-compressed', (s) => {
+      for (const root of ['/xz/top', '/bz2/top', '/merged/top']) {
+        expect(`${owner(s, `${root}/file.txt`)} ${mode(s, `${root}/file.txt`)}`).toBe('1234:5678 0640');
+        expect(text(s, `${root}/file.txt`)).toBe('file in a tar\n');
+      }
+      expect(text(s, '/fake/fake.tar.gz')).toBe('not really an archive\n');
+      expect(text(s, '/merged/top/other')).toBe('kept\n');
     });
   });
 });

@@ -11,7 +11,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec, fileContains, docker, npmrcWithSentinel, ok } from '../e2e/helpers.js';
+import { fileContains, npmrcWithSentinel, ok } from '../e2e/helpers.js';
+import { docker, exec } from './proc.js';
 import {
   CONFIG_FIELDS,
   diffFilesystems,
@@ -27,7 +28,7 @@ const bench = new Bench();
 const hello = bench.config('examples/hello');
 const nodeApi = bench.config('examples/node-api');
 const monorepo = bench.config('examples/monorepo');
-const SENTINEL = `drydock-sentinel-equivalence-${bench.res.runId}`;
+const SENTINEL = `drydock-sentinel-equivalence-${bench.runId}`;
 
 interface Example {
   config: ConfigUnderTest;

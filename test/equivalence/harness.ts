@@ -11,11 +11,13 @@
  * place: a check of the harness and of the corpus itself (every case must build to the same image
  * twice, or a difference would say nothing about drydock).
  */
-import { cp, mkdir, mkdtemp, symlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildArgs, emitTo, type Emitted } from '../e2e/emitted.js';
-import { ROOT, Resources, docker, drydock, exec, ok, requireBench } from '../e2e/helpers.js';
+import { buildArgs, type Emitted } from '../e2e/emitted.js';
+import { CLI, ROOT, ok } from '../e2e/helpers.js';
+import { docker, drydock, exec } from './proc.js';
 import { snapshot, type Snapshot } from './compare.js';
 
 /** A secret handed to both builds: from a file, or from an environment variable. */
@@ -40,6 +42,29 @@ export interface Pair {
   drydock: Snapshot;
 }
 
+/** At most `size` holders at once. */
+class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
+}
+
+/** BuildKit builds at once per test file: dockerd is shared with every other test. */
+const buildkitSlots = new Slots(4);
+
 /** The bench's registry mirrors docker.io (test/env/setup.sh), for drydock as dockerd has it. */
 const MIRROR = 'docker.io=http://127.0.0.1:5000';
 
@@ -47,24 +72,38 @@ export const NATIVE_SIDE = process.env.DRYDOCK_EQUIVALENCE_NATIVE === 'buildkit'
 
 /** Everything one test file builds: its emitted files, its store, its tags, cleaned up at the end. */
 export class Bench {
-  readonly res = new Resources();
+  readonly runId = `${Date.now().toString(36)}-${process.pid}`;
+  readonly #tags = new Set<string>();
   tmp = '';
   home = '';
 
+  /** Fails fast, saying what to do, when dockerd or the built CLI is missing. */
   async setup(): Promise<void> {
-    await requireBench();
-    this.tmp = this.res.dir(await mkdtemp(join(tmpdir(), 'drydock-equivalence-')));
+    const info = await docker(['info', '--format', '{{.ServerVersion}}']);
+    if (info.code !== 0)
+      throw new Error(`no Docker engine answers: run "bash test/env/setup.sh" first\n${info.stderr}`);
+    if (!existsSync(CLI.replace(/bin\/drydock\.js$/, 'dist/main.js'))) throw new Error('run "npm run build" first');
+    this.tmp = await mkdtemp(join(tmpdir(), 'drydock-equivalence-'));
     this.home = join(this.tmp, 'drydock-home');
     await mkdir(this.home);
   }
 
-  cleanup(): Promise<void> {
-    return this.res.cleanup();
+  /** Removes every tag handed out (one by one: a build that never happened must not stop the rest). */
+  async cleanup(): Promise<void> {
+    const removals = await Promise.all(
+      [...this.#tags].map(async (tag) => ({ tag, r: await docker(['rmi', '-f', tag]) })),
+    );
+    for (const { tag, r } of removals) {
+      if (r.code !== 0 && !/No such image/.test(r.stderr)) console.warn(`could not remove ${tag}: ${r.stderr.trim()}`);
+    }
+    if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
   }
 
-  /** A unique tag, removed by cleanup. */
+  /** A tag no other run uses, removed by cleanup. */
   tag(name: string): string {
-    return this.res.tag(`equivalence-${name}`);
+    const tag = `drydock-equivalence/${name}:${this.runId}`;
+    this.#tags.add(tag);
+    return tag;
   }
 
   /** A config of the corpus, or an example, by its folder relative to the repository root. */
@@ -114,7 +153,7 @@ export class ConfigUnderTest {
       target: spec.target,
       noCache,
     });
-    ok(`docker ${args.join(' ')}`, await docker(args, { env: secretEnv(spec) }));
+    ok(`docker ${args.join(' ')}`, await buildkitSlots.run(() => docker(args, { env: secretEnv(spec) })));
     return tag;
   }
 
@@ -197,6 +236,16 @@ function secretEnv(spec: BuildSpec): Record<string, string> {
     ...spec.env,
     ...Object.fromEntries((spec.secrets ?? []).flatMap((s) => ('env' in s ? [[s.env, s.value]] : []))),
   };
+}
+
+/** `drydock emit -c <config> -o <dir>`, with the written files read back (as test/e2e/emitted.ts). */
+async function emitTo(config: string, dir: string): Promise<Emitted> {
+  ok(`drydock emit -c ${config}`, await drydock(['emit', '-c', config, '-o', dir]));
+  const files = new Map<string, string>();
+  for (const name of (await readdir(dir)).sort()) files.set(name, await readFile(join(dir, name), 'utf8'));
+  const bake = JSON.parse(files.get('docker-bake.json') ?? 'null') as Emitted['bake'] | null;
+  if (!bake) throw new Error(`drydock emit -c ${config} wrote no docker-bake.json`);
+  return { dir, bake, files };
 }
 
 /**

@@ -6,7 +6,7 @@
  * `.dockerignore` here: `*.log` then `!keep.log` (top level only: `sub/b.log` stays), `tmp/`,
  * `**\/*.bak`, `docs/**` then `!docs/public.md`.
  */
-import { add, copy, defineConfig } from 'drydock';
+import { add, copy, defineConfig, run } from 'drydock';
 
 const base = 'busybox:latest';
 
@@ -46,6 +46,20 @@ export default defineConfig({
           add('archives/tree.tar', '/unpacked/plain/'),
           add('archives/tree.tar.gz', '/unpacked/gz'),
           add('src/main.txt', '/added/'),
+        ],
+      },
+    },
+    // xz and bzip2 archives are extracted too; a file merely named .tar.gz is copied as is; a
+    // second archive into the same directory merges with the first.
+    'add-compressed': {
+      stage: {
+        from: base,
+        steps: [
+          add('archives/tree.tar.xz', '/xz/'),
+          add('archives/tree.tar.bz2', '/bz2/'),
+          add('archives/fake.tar.gz', '/fake/'),
+          run('mkdir -p /merged/top && echo pre-existing > /merged/top/file.txt && echo kept > /merged/top/other'),
+          add('archives/tree.tar', '/merged/'),
         ],
       },
     },

@@ -3,7 +3,7 @@
  * them, and the image config fields (healthcheck, volumes, ports, stop signal, labels, entrypoint
  * and cmd, shell, onbuild).
  */
-import { arg, defineConfig, env, run, user, workdir } from 'drydock';
+import { arg, copy, defineConfig, env, run, user, workdir } from 'drydock';
 
 export default defineConfig({
   args: {
@@ -44,6 +44,34 @@ export default defineConfig({
         ],
         user: 'app',
       },
+    },
+    // Dockerfile word expansion: ENV values with spaces, quotes, defaults (`${X:-y}`, `${X:+y}`), an
+    // escaped `\$`, an empty value; ENV used in WORKDIR, COPY's destination, USER, LABEL
+    // and VOLUME.
+    words: {
+      stage: ({ args }) => ({
+        from: 'busybox:latest',
+        steps: [
+          env({
+            BASE_DIR: '/opt/base',
+            EMPTY: '',
+            SPACED: 'has  two  spaces',
+            QUOTES: `say "hi" and 'bye'`,
+            PORT_ENV: '8123',
+            RUNAS: 'nobody',
+            FROM_ARG: `${args.GREETING}-from-arg`,
+          }),
+          env({ DEFAULTED: '${UNSET:-fallback}', ALT: '${BASE_DIR:+alt}', ESCAPED: '\\$BASE_DIR' }),
+          workdir('${BASE_DIR}/work'),
+          copy('files/x.txt', '${BASE_DIR}/copied/'),
+          run('mkdir /words && echo "$SPACED|$QUOTES|$DEFAULTED|$ALT|$ESCAPED|$EMPTY|$FROM_ARG" > /words/env'),
+          user('${RUNAS}'),
+          run('id -u > /tmp/uid'),
+          user('root'),
+        ],
+        labels: { 'label.with.env': '${BASE_DIR}', quoted: 'a "q" b', dollar: 'costs \\$5' },
+        volumes: ['${BASE_DIR}/vol'],
+      }),
     },
     // Every image config field a stage can set.
     'image-config': {
