@@ -63,6 +63,11 @@ beforeAll(async () => {
       }),
     'workdir-user': one(metadata, 'workdir-user'),
     words: one(metadata, 'words'),
+    'from-arg': one(metadata, 'from-arg'),
+    'from-arg-overridden': () =>
+      metadata.pair('from-arg-overridden', { image: 'from-arg', args: { BUSYBOX_TAG: '1.35' } }),
+    'optional-and-owned': one(mounts, 'optional-and-owned'),
+    'seeded-cache': one(mounts, 'seeded-cache'),
     'image-config': one(metadata, 'image-config'),
     'shell-forms': one(metadata, 'shell-forms'),
     'ignore-rules': one(context, 'ignore-rules'),
@@ -177,6 +182,11 @@ describe('ENV, ARG, WORKDIR and USER scoping', () => {
     });
     expect(buildkit.config.Env).toContain('GREETING_ENV=ahoy-there');
     expect(buildkit.config.Env).toContain('LEVEL_ENV=level-7');
+  });
+
+  it('chooses the base image with an arg in FROM, by default and overridden', async () => {
+    await same('from-arg', (s) => expect(text(s, '/tag')).toBe('latest\n'));
+    await same('from-arg-overridden', (s) => expect(text(s, '/tag')).toBe('1.35\n'));
   });
 
   it('creates WORKDIRs, resolves a relative one, and runs RUN as a USER given by name', async () => {
@@ -313,6 +323,9 @@ describe('ADD of archives', () => {
       }
       expect(text(s, '/fake/fake.tar.gz')).toBe('not really an archive\n');
       expect(text(s, '/merged/top/other')).toBe('kept\n');
+      // docker 20.10's BuildKit leaves extracted entries with the archive's owners despite --chown.
+      expect(owner(s, '/chowned/top/file.txt')).toBe('1234:5678');
+      expect(entry(s, '/chmodded/top/file.txt').type).toBe('file');
     });
   });
 });
@@ -365,6 +378,17 @@ describe('RUN mounts', () => {
     const [first, second] = await cacheRuns;
     expectSameImage('cache-mount build 1', first.buildkit, first.drydock);
     expectSameImage('cache-mount build 2', second.buildkit, second.drydock);
+  });
+
+  it('skips an optional secret that is not given; a cache mount gets its owner and mode', async () => {
+    await same('optional-and-owned', (s) => {
+      expect(text(s, '/out/absent')).toBe('absent\n');
+      expect(text(s, '/out/owned-cache')).toBe('1000:1000 700\n');
+    });
+  });
+
+  it("seeds a cache mount from another stage's directory", async () => {
+    await same('seeded-cache', (s) => expect(text(s, '/out/seeded')).toBe('seeded\n'));
   });
 
   it('never stores secret values: not in any file, layer, history or config, on each side', async () => {

@@ -27,6 +27,9 @@ beforeAll(async () => {
     'numeric-user': of(edges, 'numeric-user'),
     'copy-owners': of(edges, 'copy-owners'),
     'other-mounts': of(edges, 'other-mounts'),
+    'copy-onto-symlink': of(edges, 'copy-onto-symlink'),
+    'node-whiteouts': of(edges, 'node-whiteouts'),
+    'exec-form': of(edges, 'exec-form'),
     'entrypoint-only': of(inheritance, 'entrypoint-only'),
     'node-cmd': of(inheritance, 'node-cmd'),
     'from-stage': of(inheritance, 'from-stage'),
@@ -117,9 +120,35 @@ describe('harder filesystem changes', () => {
       expect(text(s, '/out/context-listing')).toBe('dir\none.txt\ntwo.txt\n');
       expect(text(s, '/out/from-stage')).toBe('from-tools\n');
       expect(text(s, '/out/tmpfs-listing')).toBe('file\n');
+      expect(text(s, '/out/rw-listing')).toBe('dir\nnew\none.txt\ntwo.txt\n');
+      expect(under(s, '/rw')).toEqual([]);
       expect(s.fs.has('/tools')).toBe(false);
       expect(under(s, '/scratch')).toEqual([]);
       expect(under(s, '/ctx')).toEqual([]);
+    });
+  });
+});
+
+describe('more RUN and COPY cases', () => {
+  it('COPY onto a path that is a symlink in the base', async () => {
+    await same('copy-onto-symlink', (s) => {
+      const linuxrc = entry(s, '/linuxrc');
+      expect(linuxrc.type === 'file' ? text(s, '/linuxrc') : linuxrc.linkname).toBeDefined();
+    });
+  });
+
+  it('whites out files and makes a directory opaque over a multi-layer base', async () => {
+    await same('node-whiteouts', (s) => {
+      expect(under(s, '/usr/local/include/node')).toEqual(['/usr/local/include/node/x']);
+      expect(s.fs.has('/usr/local/bin/npx')).toBe(false);
+      expect(s.fs.has('/etc/debian_version')).toBe(false);
+    });
+  });
+
+  it('runs exec-form RUN without a shell', async () => {
+    await same('exec-form', (s) => {
+      expect(text(s, '/exec-shell')).toBe('env /root\n');
+      expect(entry(s, '/exec/$WHO').type).toBe('dir');
     });
   });
 });

@@ -60,6 +60,8 @@ export default defineConfig({
           add('archives/fake.tar.gz', '/fake/'),
           run('mkdir -p /merged/top && echo pre-existing > /merged/top/file.txt && echo kept > /merged/top/other'),
           add('archives/tree.tar', '/merged/'),
+          add('archives/tree.tar', '/chowned/', { chown: '99:98' }),
+          add('archives/tree.tar.gz', '/chmodded/', { chmod: '0700' }),
         ],
       },
     },

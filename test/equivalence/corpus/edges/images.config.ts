@@ -102,6 +102,29 @@ export default defineConfig({
         ],
       },
     },
+    // COPY onto a path that is a symlink in the base (busybox's /linuxrc -> /bin/busybox).
+    'copy-onto-symlink': {
+      stage: { from: base, steps: [copy('files/one.txt', '/linuxrc')] },
+    },
+    // Whiteouts and an opaque directory over a multi-layer base (node's layers under debian's).
+    'node-whiteouts': {
+      stage: {
+        from: 'node:20-slim',
+        steps: [
+          run(
+            'rm -rf /usr/local/include/node && mkdir /usr/local/include/node && touch /usr/local/include/node/x && rm /usr/local/bin/npx /etc/debian_version',
+          ),
+        ],
+      },
+    },
+    // Exec-form RUN (no shell: variables stay as written) next to shell form.
+    'exec-form': {
+      stage: {
+        from: base,
+        env: { WHO: 'env' },
+        steps: [run(['/bin/sh', '-c', 'echo "$WHO $HOME" > /exec-shell']), run(['/bin/mkdir', '-p', '/exec/$WHO'])],
+      },
+    },
     // Bind mounts from the context and from another stage, and a tmpfs: used, never stored.
     'other-mounts': {
       stages: {
@@ -119,6 +142,9 @@ export default defineConfig({
               mounts: [bind('/mnt/tools', { from: 'tools', source: '/tools' })],
             }),
             run('echo scratch > /scratch/file && ls /scratch > /out/tmpfs-listing', { mounts: [tmpfs('/scratch')] }),
+            run('echo written > /rw/new && ls /rw > /out/rw-listing', {
+              mounts: [bind('/rw', { source: 'files', readwrite: true })],
+            }),
           ],
         },
       },

@@ -10,6 +10,7 @@ export default defineConfig({
     GREETING: arg.string({ default: 'hello', pattern: /^[a-z-]{1,20}$/ }),
     LEVEL: arg.int({ default: 3, min: 1, max: 9 }),
     FLAVOUR: arg.enum(['plain', 'spicy'], { default: 'plain' }),
+    BUSYBOX_TAG: arg.enum(['latest', '1.35'], { default: 'latest' }),
   },
   images: {
     // ENV values that refer to earlier ENV values and to args; args with defaults, overridable.
@@ -71,6 +72,13 @@ export default defineConfig({
         ],
         labels: { 'label.with.env': '${BASE_DIR}', quoted: 'a "q" b', dollar: 'costs \\$5' },
         volumes: ['${BASE_DIR}/vol'],
+      }),
+    },
+    // An arg in FROM: the base image itself is chosen by a build arg.
+    'from-arg': {
+      stage: ({ args }) => ({
+        from: `busybox:${args.BUSYBOX_TAG}`,
+        steps: [run(`echo "${args.BUSYBOX_TAG}" > /tag`)],
       }),
     },
     // Every image config field a stage can set.

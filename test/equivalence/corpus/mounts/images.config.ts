@@ -16,6 +16,8 @@ export default defineConfig({
   secrets: {
     token: secret.file({ env: 'EQUIV_TOKEN_FILE' }),
     password: secret.env('EQUIV_PASSWORD'),
+    // Never given to either build: its mount is optional.
+    absent: secret.env('EQUIV_ABSENT_SECRET'),
   },
   images: {
     'cache-mount': {
@@ -35,6 +37,37 @@ export default defineConfig({
           ),
         ],
       }),
+    },
+    // A secret that is not given, mounted with required: false; a cache mount with an owner and mode.
+    'optional-and-owned': {
+      stage: ({ secrets }) => ({
+        from: 'busybox:latest',
+        steps: [
+          run('mkdir /out && (test -e /run/secrets/absent && echo present || echo absent) > /out/absent', {
+            mounts: [secrets.absent.at(undefined, { required: false })],
+          }),
+          run('stat -c "%u:%g %a" /owned-cache > /out/owned-cache', {
+            mounts: [cache('/owned-cache', { id: 'equivalence-owned', uid: 1000, gid: 1000, mode: 0o700 })],
+          }),
+        ],
+      }),
+    },
+    // A cache mount seeded from a stage's directory.
+    'seeded-cache': {
+      stages: {
+        seed: {
+          from: 'busybox:latest',
+          steps: [run('mkdir -p /seed && echo seeded > /seed/file')],
+        },
+        main: {
+          from: 'busybox:latest',
+          steps: [
+            run('mkdir /out && cat /seeded-cache/file > /out/seeded', {
+              mounts: [cache('/seeded-cache', { id: 'equivalence-seeded', from: 'seed', source: '/seed' })],
+            }),
+          ],
+        },
+      },
     },
     'secret-mount': {
       stage: ({ secrets }) => ({
