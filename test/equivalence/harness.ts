@@ -106,9 +106,13 @@ export class Bench {
     return tag;
   }
 
-  /** A config of the corpus, or an example, by its folder relative to the repository root. */
+  readonly #configs = new Map<string, ConfigUnderTest>();
+
+  /** A config of the corpus, or an example, by its folder relative to the repository root (one copy each). */
   config(dir: string): ConfigUnderTest {
-    return new ConfigUnderTest(this, dir);
+    let config = this.#configs.get(dir);
+    if (!config) this.#configs.set(dir, (config = new ConfigUnderTest(this, dir)));
+    return config;
   }
 }
 
