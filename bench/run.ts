@@ -1,0 +1,532 @@
+/**
+ * `npm run bench`: drydock's engine against BuildKit on a generated monorepo (see workload.ts),
+ * in one run, scenario by scenario: cold, no-op, one source file edited, one asset edited, one
+ * file touched. Prints a table and the goals, writes bench/results/latest.json, and keeps each
+ * build's output under bench/results/logs/. Exits 0 when goals are missed (it is a measurement),
+ * non-zero when a build fails.
+ *
+ * Environment: BENCH_REPEAT (warm scenarios run this many times, the median is reported; default 5),
+ * BENCH_KEEP=1 (keep the temp dir), BENCH_SKIP_DRYDOCK=1 (BuildKit side only),
+ * BENCH_CPU_PROF=1 (drydock runs under node --cpu-prof; profiles land in the logs folder).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run, tail, type MemoryPeak, type Run } from './proc.js';
+import { EDIT_ASSET, EDIT_SOURCE, IMAGES, TOUCH_FILE, editAsset, editSource, generateWorkload } from './workload.js';
+
+const DOCKER = '/usr/bin/docker';
+const MB = 1024 * 1024;
+const MEMORY_POLL_MS = 50;
+
+/** The repository root: the nearest folder above this file with cli/bin/drydock.js. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'cli/bin/drydock.js'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the repository root (cli/bin/drydock.js) above ' + import.meta.url);
+    dir = up;
+  }
+  return dir;
+}
+
+const ROOT = repoRoot();
+const CLI = join(ROOT, 'cli/bin/drydock.js');
+const RESULTS = join(ROOT, 'bench/results');
+const LOGS = join(RESULTS, 'logs');
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 5) || 5);
+const SKIP_DRYDOCK = process.env.BENCH_SKIP_DRYDOCK === '1';
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+
+class BuildFailed extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// The two builders
+
+interface BakeFile {
+  target: Record<string, { context: string; dockerfile: string; target?: string; tags?: string[] }>;
+}
+
+interface Builders {
+  work: string;
+  home: string;
+  bake: BakeFile;
+  dockerfiles: string;
+}
+
+function drydockEnv(home: string): NodeJS.ProcessEnv {
+  return {
+    DRYDOCK_HOME: home,
+    // Base images come from the bench's loopback mirror, as dockerd's do (registry-mirrors).
+    DRYDOCK_REGISTRY_MIRRORS: process.env.DRYDOCK_REGISTRY_MIRRORS ?? 'docker.io=http://127.0.0.1:5000',
+    NO_COLOR: '1',
+  };
+}
+
+function drydock(args: readonly string[], home: string, label: string, memory = true): Promise<Run> {
+  const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', LOGS, '--cpu-prof-name', `${label}.cpuprofile`] : [];
+  return run(process.execPath, [...prof, CLI, '--no-color', ...args], {
+    cwd: ROOT,
+    env: drydockEnv(home),
+    cpuTime: true,
+    ...(memory ? { memoryIntervalMs: MEMORY_POLL_MS } : {}),
+  });
+}
+
+function docker(args: readonly string[]): Promise<Run> {
+  return run(DOCKER, args, { cwd: ROOT, env: { DOCKER_BUILDKIT: '1' } });
+}
+
+async function log(label: string, runs: readonly Run[]): Promise<void> {
+  const text = runs
+    .map((r) => `$ ${r.command}\n# exit ${r.code} after ${r.seconds.toFixed(3)} s\n${r.stdout}${r.stderr}`)
+    .join('\n');
+  await writeFile(join(LOGS, `${label}.log`), text);
+}
+
+function check(r: Run): Run {
+  if (r.code !== 0) throw new BuildFailed(tail(r));
+  return r;
+}
+
+interface Measured {
+  seconds: number;
+  memory?: MemoryPeak;
+  /** user + system CPU seconds of the process tree (RUN-step containers included). */
+  cpuSeconds?: number;
+}
+
+/** `drydock build -c <workload>`: every image, into the store only (no --load, no output). */
+async function drydockBuild(b: Builders, label: string): Promise<Measured> {
+  const r = await drydock(['build', '-c', b.work], b.home, `${label}-drydock`);
+  await log(`${label}-drydock`, [r]);
+  check(r);
+  return {
+    seconds: r.seconds,
+    ...(r.memory ? { memory: r.memory } : {}),
+    ...(r.cpu ? { cpuSeconds: r.cpu.user + r.cpu.system } : {}),
+  };
+}
+
+function tagOf(b: Builders, image: string): string {
+  return b.bake.target[image]?.tags?.[0] ?? `drydock-bench/${image}:latest`;
+}
+
+/**
+ * BuildKit: the emitted Dockerfile of every image, `docker build` each with its tag, all three at
+ * once (drydock builds its images concurrently too); the wall-clock time of the whole.
+ */
+async function buildkitBuild(b: Builders, label: string): Promise<Measured> {
+  const start = process.hrtime.bigint();
+  const runs = await Promise.all(
+    IMAGES.map((image) => {
+      const t = b.bake.target[image];
+      if (!t) throw new Error(`docker-bake.json has no target ${image}`);
+      const context = resolve(b.dockerfiles, t.context);
+      const dockerfile = resolve(context, t.dockerfile);
+      return docker([
+        'build',
+        '--progress=plain',
+        '-f',
+        dockerfile,
+        ...(t.target ? ['--target', t.target] : []),
+        '-t',
+        tagOf(b, image),
+        context,
+      ]);
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await log(`${label}-buildkit`, runs);
+  runs.forEach(check);
+  return { seconds };
+}
+
+async function buildkitCold(b: Builders): Promise<void> {
+  check(await docker(['builder', 'prune', '-af']));
+  for (const image of IMAGES) await docker(['rmi', '-f', tagOf(b, image)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+interface Scenario {
+  key: string;
+  title: string;
+  repeats: number;
+  /** Changes the workload before each round (both builders then see the same tree). */
+  edit?: (work: string, round: number) => Promise<void> | void;
+  cold?: boolean;
+  /** drydock/BuildKit at most this (the goal). */
+  goal: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { key: 'cold', title: 'cold', repeats: 1, cold: true, goal: 1.0 },
+  { key: 'noop', title: 'no-op rebuild', repeats: REPEAT, goal: 0.5 },
+  {
+    key: 'editSource',
+    title: `edit 1 source file`,
+    repeats: REPEAT,
+    edit: (work, round) => editSource(work, round),
+    goal: 0.5,
+  },
+  {
+    key: 'editAsset',
+    title: `edit 1 asset`,
+    repeats: REPEAT,
+    edit: (work, round) => editAsset(work, round),
+    goal: 0.5,
+  },
+  {
+    key: 'touch',
+    title: 'touch 1 file (mtime)',
+    repeats: REPEAT,
+    edit: async (work, round) => {
+      const when = new Date(Date.UTC(2030, 0, 1) + round * 1000);
+      await utimes(join(work, TOUCH_FILE), when, when);
+    },
+    goal: 0.5,
+  },
+];
+
+interface ScenarioResult {
+  title: string;
+  drydockSeconds: number | null;
+  buildkitSeconds: number;
+  ratio: number | null;
+  goalRatio: number;
+  drydockCpuSeconds: number | null;
+  drydockPeakTreeMB: number | null;
+  drydockPeakMainMB: number | null;
+  drydockPeakWithContainersMB: number | null;
+  rounds: Record<
+    string,
+    { drydockSeconds: number | null; drydockCpuSeconds: number | null; buildkitSeconds: number; loadAverage: number }
+  >;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+async function runScenario(b: Builders, s: Scenario, editRound: { n: number }): Promise<ScenarioResult> {
+  const rounds: ScenarioResult['rounds'] = {};
+  const d: number[] = [];
+  const k: number[] = [];
+  const cpu: number[] = [];
+  const peak = { tree: 0, main: 0, all: 0 };
+  for (let i = 1; i <= s.repeats; i++) {
+    if (s.edit) await s.edit(b.work, ++editRound.n);
+    const loadAverage = Math.round(loadavg()[0]! * 100) / 100;
+    const label = s.repeats > 1 ? `${s.key}-${i}` : s.key;
+    let dry: Measured | undefined;
+    if (!SKIP_DRYDOCK) {
+      if (s.cold) await rm(b.home, { recursive: true, force: true });
+      dry = await drydockBuild(b, label);
+      d.push(dry.seconds);
+      if (dry.cpuSeconds !== undefined) cpu.push(dry.cpuSeconds);
+      if (dry.memory) {
+        peak.tree = Math.max(peak.tree, dry.memory.tree);
+        peak.main = Math.max(peak.main, dry.memory.mainHwm);
+        peak.all = Math.max(peak.all, dry.memory.withContainers);
+      }
+    }
+    if (s.cold) await buildkitCold(b);
+    const bk = await buildkitBuild(b, label);
+    k.push(bk.seconds);
+    rounds[String(i)] = {
+      drydockSeconds: dry ? round3(dry.seconds) : null,
+      drydockCpuSeconds: dry?.cpuSeconds ?? null,
+      buildkitSeconds: round3(bk.seconds),
+      loadAverage,
+    };
+    process.stderr.write(
+      `[bench] ${label}: drydock ${dry ? dry.seconds.toFixed(2) + ' s' : 'skipped'}, BuildKit ${bk.seconds.toFixed(2)} s\n`,
+    );
+  }
+  const dm = d.length ? median(d) : null;
+  const km = median(k);
+  return {
+    title: s.title,
+    drydockSeconds: dm === null ? null : round3(dm),
+    buildkitSeconds: round3(km),
+    ratio: dm === null ? null : round3(dm / km),
+    goalRatio: s.goal,
+    drydockCpuSeconds: cpu.length ? round3(median(cpu)) : null,
+    drydockPeakTreeMB: SKIP_DRYDOCK ? null : mb(peak.tree),
+    drydockPeakMainMB: SKIP_DRYDOCK ? null : mb(peak.main),
+    drydockPeakWithContainersMB: SKIP_DRYDOCK ? null : mb(peak.all),
+    rounds,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reproducibility: two builds from two empty stores, OCI layouts compared
+
+interface Reproducibility {
+  identical: boolean | null;
+  /** image → digest from store A / store B. */
+  digests: Record<string, { a: string; b: string }>;
+  note: string;
+}
+
+/** Manifest digests in an OCI layout's index.json (a directory or a tar archive), by ref name. */
+async function layoutDigests(dest: string): Promise<Record<string, string>> {
+  let text: string;
+  if (existsSync(join(dest, 'index.json'))) text = await readFile(join(dest, 'index.json'), 'utf8');
+  else {
+    const r = await run('tar', ['-xOf', dest, 'index.json']);
+    if (r.code !== 0) throw new Error(`no index.json in ${dest}: ${r.stderr}`);
+    text = r.stdout;
+  }
+  const index = JSON.parse(text) as { manifests?: { digest: string; annotations?: Record<string, string> }[] };
+  const out: Record<string, string> = {};
+  for (const [i, m] of (index.manifests ?? []).entries()) {
+    const name = m.annotations?.['org.opencontainers.image.ref.name'] ?? m.annotations?.['io.containerd.image.name'];
+    out[name ?? `#${i}`] = m.digest;
+  }
+  return out;
+}
+
+async function reproducibility(b: Builders, tmp: string): Promise<Reproducibility> {
+  const digests: Reproducibility['digests'] = {};
+  const per: Record<'a' | 'b', Record<string, string>> = { a: {}, b: {} };
+  for (const side of ['a', 'b'] as const) {
+    const home = join(tmp, `home-${side}`);
+    await rm(home, { recursive: true, force: true });
+    const dest = (image: string) => join(tmp, `oci-${side}`, image);
+    const label = `digest-${side}`;
+    const r = await drydock(
+      ['build', '-c', b.work, '--output', `type=oci,dest=${dest('{image}')}`],
+      home,
+      label,
+      false,
+    );
+    await log(label, [r]);
+    check(r);
+    for (const image of IMAGES) {
+      for (const [name, digest] of Object.entries(await layoutDigests(dest(image))))
+        per[side][`${image} ${name}`] = digest;
+    }
+  }
+  for (const name of new Set([...Object.keys(per.a), ...Object.keys(per.b)])) {
+    digests[name] = { a: per.a[name] ?? '(missing)', b: per.b[name] ?? '(missing)' };
+  }
+  const names = Object.keys(digests);
+  const identical = names.length > 0 && names.every((n) => digests[n]!.a === digests[n]!.b);
+  return {
+    identical,
+    digests,
+    note: 'drydock build -c <workload> --output type=oci,dest=<dir>/{image}, from two empty DRYDOCK_HOMEs',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface Goal {
+  goal: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+function table(results: Record<string, ScenarioResult>): string {
+  const head = [
+    'scenario',
+    'drydock s',
+    'BuildKit s',
+    'ratio d/B',
+    'drydock CPU s',
+    'drydock peak MB',
+    '(main)',
+    '(+RUN)',
+  ];
+  const rows = Object.values(results).map((r) => [
+    r.title,
+    r.drydockSeconds === null ? '-' : r.drydockSeconds.toFixed(2),
+    r.buildkitSeconds.toFixed(2),
+    r.ratio === null ? '-' : r.ratio.toFixed(2) + '×',
+    r.drydockCpuSeconds === null ? '-' : r.drydockCpuSeconds.toFixed(2),
+    r.drydockPeakTreeMB === null ? '-' : r.drydockPeakTreeMB.toFixed(0),
+    r.drydockPeakMainMB === null ? '-' : r.drydockPeakMainMB.toFixed(0),
+    r.drydockPeakWithContainersMB === null ? '-' : r.drydockPeakWithContainersMB.toFixed(0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i]!, i > 0)).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function goals(results: Record<string, ScenarioResult>, repro: Reproducibility | null): Goal[] {
+  const out: Goal[] = [];
+  for (const r of Object.values(results)) {
+    out.push({
+      goal: `${r.title}: drydock ≤ ${r.goalRatio.toFixed(1)}× BuildKit`,
+      measured: r.ratio === null ? 'not measured' : `${r.ratio.toFixed(2)}×`,
+      pass: r.ratio === null ? null : r.ratio <= r.goalRatio,
+    });
+  }
+  const peaks = Object.values(results)
+    .map((r) => r.drydockPeakTreeMB)
+    .filter((x): x is number => x !== null);
+  const peak = peaks.length ? Math.max(...peaks) : null;
+  out.push({
+    goal: 'drydock peak memory < 300 MB',
+    measured: peak === null ? 'not measured' : `${peak.toFixed(0)} MB`,
+    pass: peak === null ? null : peak < 300,
+  });
+  out.push({
+    goal: 'identical image digests from two empty stores',
+    measured: repro?.identical === null || !repro ? 'not measured' : repro.identical ? 'identical' : 'different',
+    pass: repro?.identical ?? null,
+  });
+  return out;
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  let text = JSON.stringify(value, null, 2) + '\n';
+  try {
+    // Formatted as the repository's prettier would, so `npm run lint` accepts the committed file.
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(path)) ?? {};
+    text = await prettier.format(text, { ...options, parser: 'json' });
+  } catch {
+    // prettier is a dev dependency; plain JSON is fine without it
+  }
+  await writeFile(path, text);
+}
+
+async function git(args: readonly string[]): Promise<string> {
+  const r = await run('git', args, { cwd: ROOT });
+  return r.code === 0 ? r.stdout.trim() : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  await mkdir(LOGS, { recursive: true });
+  const info = await docker(['info', '--format', '{{.ServerVersion}}']);
+  if (info.code !== 0)
+    throw new BuildFailed(`no Docker engine answers ${DOCKER}: run test/env/setup.sh\n${tail(info)}`);
+  if (!existsSync(join(ROOT, 'cli/dist/main.js'))) throw new BuildFailed('the CLI is not built: run npm run build');
+  if (!SKIP_DRYDOCK) {
+    const help = await run(process.execPath, [CLI, 'build', '--help'], { cwd: ROOT });
+    if (help.code !== 0 || !/build/i.test(help.stdout)) {
+      throw new BuildFailed(
+        `this drydock has no build command (BENCH_SKIP_DRYDOCK=1 measures BuildKit only)\n${tail(help)}`,
+      );
+    }
+  }
+
+  const tmp = await mkdtemp(join(tmpdir(), 'drydock-bench-'));
+  const work = join(tmp, 'workload');
+  const started = new Date();
+  const loadStart = Math.round(loadavg()[0]! * 100) / 100;
+  process.stderr.write(`[bench] workload in ${work}, logs in ${LOGS}\n`);
+  const genStart = process.hrtime.bigint();
+  generateWorkload(work);
+  const generateSeconds = Number(process.hrtime.bigint() - genStart) / 1e9;
+
+  const dockerfiles = join(tmp, 'dockerfiles');
+  const emit = await run(process.execPath, [CLI, '--no-color', 'emit', '-c', work, '-o', dockerfiles], { cwd: ROOT });
+  await log('emit', [emit]);
+  check(emit);
+  const bake = JSON.parse(await readFile(join(dockerfiles, 'docker-bake.json'), 'utf8')) as BakeFile;
+  const b: Builders = { work, home: join(tmp, 'home'), bake, dockerfiles };
+
+  const results: Record<string, ScenarioResult> = {};
+  let repro: Reproducibility | null = null;
+  let failure: string | null = null;
+  const editRound = { n: 0 };
+  try {
+    for (const s of SCENARIOS) results[s.key] = await runScenario(b, s, editRound);
+    if (!SKIP_DRYDOCK) repro = await reproducibility(b, tmp);
+  } catch (e) {
+    if (!(e instanceof BuildFailed)) throw e;
+    failure = e.message;
+  }
+
+  const loadEnd = Math.round(loadavg()[0]! * 100) / 100;
+  const goalList = goals(results, repro);
+  const dockerVersion = (await docker(['version', '--format', '{{.Server.Version}}'])).stdout.trim();
+  const report = {
+    date: started.toISOString(),
+    commit: await git(['rev-parse', 'HEAD']),
+    dirty: (await git(['status', '--porcelain', '--untracked-files=no'])) !== '',
+    machine: {
+      cpus: cpus().length,
+      memoryMB: Math.round(totalmem() / MB),
+      node: process.version,
+      docker: dockerVersion,
+    },
+    method: {
+      drydock:
+        'node cli/bin/drydock.js build -c <workload> (all images, into DRYDOCK_HOME only: no --load, no --output)',
+      buildkit:
+        'DOCKER_BUILDKIT=1 /usr/bin/docker build -f <emitted Dockerfile> --target <t> -t <tag> <context>, the three images at once; cold = docker builder prune -af + rmi of the tags',
+      seconds: `wall clock, process start to exit; warm scenarios: median of ${REPEAT} rounds (each round a fresh edit), cold: 1 round`,
+      cpu: 'drydock CPU s: user + system seconds of the drydock process tree from /usr/bin/time (RUN-step containers included), median',
+      loadAverage: { start: loadStart, end: loadEnd },
+      memory: `polled every ${MEMORY_POLL_MS} ms from /proc: peak sum of RSS over the drydock process tree, RUN-step containers (below runc) left out; "main" is the node process's VmHWM; "+RUN" includes the containers`,
+      edits: { editSource: EDIT_SOURCE, editAsset: EDIT_ASSET, touch: TOUCH_FILE },
+      workload:
+        'bench/workload.ts: api and worker (npm ci --offline of local tarballs, bundler script, node:20-slim runtime), assets (20,000 files COPY into busybox)',
+      generateSeconds: round3(generateSeconds),
+    },
+    scenarios: results,
+    reproducibility: repro,
+    goals: Object.fromEntries(goalList.map((g, i) => [String(i + 1), g])),
+    failure,
+  };
+  await writeJson(join(RESULTS, 'latest.json'), report);
+
+  const out: string[] = [];
+  out.push('');
+  out.push(
+    `drydock vs BuildKit (docker ${dockerVersion}), ${cpus().length} CPUs, node ${process.version}; ` +
+      `1-min load average ${loadStart.toFixed(1)} at start, ${loadEnd.toFixed(1)} at end (other work skews times)`,
+  );
+  out.push(table(results));
+  out.push('');
+  out.push(
+    `memory: peak RSS summed over the drydock process tree (polled every ${MEMORY_POLL_MS} ms from /proc, RUN-step containers left out); (main) node's VmHWM; (+RUN) with the containers`,
+  );
+  if (repro) {
+    out.push(`digests from two empty stores: ${repro.identical ? 'identical' : 'DIFFERENT'}`);
+    for (const [name, d] of Object.entries(repro.digests)) {
+      out.push(`  ${name}: ${d.a}${d.a === d.b ? '' : ` vs ${d.b}`}`);
+    }
+  }
+  out.push('');
+  out.push('goals:');
+  const gw = Math.max(...goalList.map((g) => g.goal.length));
+  for (const g of goalList) {
+    out.push(`  ${pad(g.goal, gw)}  ${pad(g.measured, 12)}  ${g.pass === null ? 'n/a' : g.pass ? 'PASS' : 'FAIL'}`);
+  }
+  out.push('');
+  out.push(`results: ${join(RESULTS, 'latest.json')}; build logs: ${LOGS}`);
+  if (failure) out.push(`\nA BUILD FAILED:\n${failure}`);
+  console.log(out.join('\n'));
+
+  if (process.env.BENCH_KEEP === '1') process.stderr.write(`[bench] kept ${tmp}\n`);
+  else await rm(tmp, { recursive: true, force: true });
+  return failure ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof BuildFailed ? e.message : e);
+    process.exit(1);
+  },
+);
