@@ -17,7 +17,14 @@ import { ContextError } from './errors.js';
 export { Matcher, parseDockerignore, type IgnoreFlavor, type ParentMatches } from './dockerignore.js';
 export { ContextError, type ContextErrorCode } from './errors.js';
 export { globMatch, hasWildcards } from './glob.js';
-export { walkContext, descendants, type ContextEntry, type ContextIndex, type EntryType } from './walk.js';
+export {
+  walkContext,
+  descendants,
+  type ContextEntry,
+  type ContextIndex,
+  type EntryType,
+  type WalkOptions,
+} from './walk.js';
 export { selectSources, selectBind, destIsDir, type CopySpec, type SelectedEntry, type Selection } from './select.js';
 export { StatCache, type FileStat } from './stat-cache.js';
 export { digestSelection, type SelectionDigest } from './digest.js';

@@ -35,7 +35,19 @@ export interface ContextIndex {
   walkedAtNs: bigint;
 }
 
-export async function walkContext(contextDir: string, matcher: Matcher): Promise<ContextIndex> {
+export interface WalkOptions {
+  /**
+   * Which directories to list (default: all). An image filesystem read by `COPY --from` is walked
+   * only along the paths its sources name; the rest of the image is never listed.
+   */
+  descend?: (rel: string) => boolean;
+}
+
+export async function walkContext(
+  contextDir: string,
+  matcher: Matcher,
+  options: WalkOptions = {},
+): Promise<ContextIndex> {
   const walkedAtNs = BigInt(Date.now()) * 1_000_000n;
   const index: ContextIndex = { dir: contextDir, entries: new Map(), children: new Map(), walkedAtNs };
   const none = new Array<boolean>(matcher.size).fill(false);
@@ -46,7 +58,7 @@ export async function walkContext(contextDir: string, matcher: Matcher): Promise
   let sinceYield = 0;
   while (pending.length) {
     const [rel, parentMatches] = pending.pop()!;
-    const dirs = walkDir(index, matcher, rel, parentMatches);
+    const dirs = walkDir(index, matcher, rel, parentMatches, options.descend);
     for (let i = dirs.length - 1; i >= 0; i--) pending.push(dirs[i]!);
     sinceYield += index.children.get(rel)!.length;
     if (sinceYield > 2000) {
@@ -63,6 +75,7 @@ function walkDir(
   matcher: Matcher,
   rel: string,
   parentMatches: ParentMatches,
+  descend: ((rel: string) => boolean) | undefined,
 ): [string, ParentMatches][] {
   const abs = rel === '' ? index.dir : join(index.dir, rel);
   const dirents = readdirSync(abs, { withFileTypes: true });
@@ -89,7 +102,7 @@ function walkDir(
       ctimeNs: st.ctimeNs,
     };
     if (entry.type === 'symlink') entry.linkTarget = readlinkSync(file);
-    if (entry.type === 'dir') subdirs.push([path, each]);
+    if (entry.type === 'dir' && (descend === undefined || descend(path))) subdirs.push([path, each]);
     index.entries.set(path, entry);
     kept.push(d.name);
   }

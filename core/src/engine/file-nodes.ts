@@ -44,7 +44,7 @@ export function absoluteDest(dest: string, workdir: string | undefined): string 
 }
 
 export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
-  const apply = async (rootfs: string, sourceRoot: string, selection: Selection): Promise<void> => {
+  const apply = async (rootfs: string, sourceRoot: string, selection: Selection, fromStage: boolean): Promise<void> => {
     const owner = o.chown ? await resolveChown(rootfs, o.chown) : undefined;
     const chmod = o.chmod ? parseInt(o.chmod, 8) : undefined;
     const common = {
@@ -52,6 +52,7 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
       sourceRoot,
       selection,
       dest: o.dest,
+      fromStage,
       ...(owner ? { owner } : {}),
       ...(chmod !== undefined ? { chmod } : {}),
     };
@@ -75,17 +76,31 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
   const from = o.from;
   const upperdir =
     from.kind === 'context'
-      ? await writeRootfs(o.store, o.lowerdirs, (rootfs) => apply(rootfs, from.dir, from.selection))
+      ? await writeRootfs(o.store, o.lowerdirs, (rootfs) => apply(rootfs, from.dir, from.selection, false))
       : await readRootfs(o.store, from.lowerdirs, async (source) => {
-          const index = await walkContext(source, new Matcher([]));
-          const selection = selectSources(index, {
-            sources: o.sources,
-            dest: o.dest,
-            ...(o.exclude ? { exclude: o.exclude } : {}),
-          });
-          return writeRootfs(o.store, o.lowerdirs, (rootfs) => apply(rootfs, source, selection));
+          const spec = { sources: o.sources, dest: o.dest, ...(o.exclude ? { exclude: o.exclude } : {}) };
+          let selection: Selection;
+          try {
+            // Walk only along the sources' paths: an image has tens of thousands of files.
+            const index = await walkContext(source, new Matcher([]), { descend: alongPaths(o.sources) });
+            selection = selectSources(index, spec);
+          } catch {
+            // A source reached through a symlink (e.g. /lib -> usr/lib) needs the whole tree.
+            selection = selectSources(await walkContext(source, new Matcher([])), spec);
+          }
+          return writeRootfs(o.store, o.lowerdirs, (rootfs) => apply(rootfs, source, selection, true));
         });
   return commitUpperdir(o.store, upperdir, o.epoch);
+}
+
+/** Descend into a directory only if it lies on, or below, the literal (wildcard-free) part of a source. */
+function alongPaths(sources: readonly string[]): (rel: string) => boolean {
+  const prefixes = sources.map((source) => {
+    const segs = posix.normalize(`/${source}`).split('/').filter(Boolean);
+    const wild = segs.findIndex((seg) => /[*?[\\]/.test(seg));
+    return (wild < 0 ? segs : segs.slice(0, wild)).join('/');
+  });
+  return (rel) => prefixes.some((p) => p === '' || p === rel || p.startsWith(`${rel}/`) || rel.startsWith(`${p}/`));
 }
 
 /**
