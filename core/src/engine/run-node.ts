@@ -3,7 +3,9 @@
  * env plus the stage's build args, WORKDIR, USER resolved in the image), its mounts resolved to host
  * paths, and the upperdir it leaves committed as a layer.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { chown, mkdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { applyCopy } from '../copy/index.js';
@@ -39,6 +41,8 @@ export interface RunNodeOptions {
   signal?: AbortSignal;
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
+
+const execFileAsync = promisify(execFile);
 
 export class RunMountError extends Error {
   override name = 'RunMountError';
@@ -153,8 +157,6 @@ async function mountFor(
       return;
     }
     case 'cache': {
-      if (m.from)
-        throw new RunMountError(`cache mount at ${m.target}: "from" is not supported by drydock's engine yet`);
       const id = m.id ?? m.target;
       const dir = join(o.store.paths.base, 'cache-mounts', createHash('sha256').update(id).digest('hex'));
       const sharing = m.sharing ?? 'shared';
@@ -188,6 +190,11 @@ async function mountFor(
       if (!(await exists(path))) {
         await mkdir(path, { recursive: true, mode: octal(m.mode, 0o755) });
         await chown(path, m.uid ?? 0, m.gid ?? 0);
+        // `from` seeds a new cache with a directory of another stage (or the context), as BuildKit does.
+        if (source) {
+          const seed = await bindSource(o.store, source, m.source, true, release);
+          await execFileAsync('cp', ['-a', '--', `${seed}/.`, path]);
+        }
       }
       mounts.push({ kind: 'bind', source: path, target: m.target, readonly: m.readonly ?? false });
       return;
