@@ -213,6 +213,7 @@ const FIELDS: readonly { name: string; show: (e: FsEntry) => string }[] = [
 const MOUNT_STUBS = new Set([
   '/cache',
   '/owned-cache',
+  '/seeded-cache',
   '/run',
   '/run/secrets',
   '/ctx',
