@@ -248,6 +248,7 @@ describe('prune and usage', () => {
     const keep = (records: { value: unknown }[]) =>
       new Set(records.flatMap((r) => Object.values(r.value as Record<string, string>)));
     const expected = {
+      removedRecords: [],
       removedBlobs: [dropped.digest],
       removedSnapshots: ['drop-snap'],
       removedTmp: ['blob-old'],
