@@ -29,7 +29,7 @@ import type { Store } from '../store/index.js';
 import type { BuildEvent } from './events.js';
 import { expandWord } from './expand.js';
 import { absoluteDest, copyNode, workdirNode, type CopyFrom } from './file-nodes.js';
-import { applyNode, DEFAULT_SHELL, startStage, wordVars } from './image-config.js';
+import { applyNode, DEFAULT_SHELL, startStage, wordVars, type ConfigState } from './image-config.js';
 import { pullImage } from './images.js';
 import { SCRATCH_STATE, cacheKey, configState, imageState, layerState } from './keys.js';
 import { layerSnapshot, type Layer } from './layers.js';
@@ -255,7 +255,7 @@ export class Solver {
       total: stage.nodes.length,
       text,
     };
-    const { key, run } = await this.prepare(image, stage, i, node, state, args);
+    const { key, run } = await this.prepare(image, stage, i, node, state, config, args);
     const record = this.o.noCache ? undefined : await this.o.store.getRecord<StepRecord>(key);
     let layer: Layer | undefined;
     if (record && (record.layer === null || (await this.o.store.hasBlob(record.layer.digest)))) {
@@ -316,6 +316,8 @@ export class Solver {
     index: number,
     node: Node,
     state: StageState,
+    /** The config after this node (WORKDIR changes it); computed once by the caller. */
+    after: ConfigState,
     stageArgs: ReadonlyMap<string, string>,
   ): Promise<{ key: string; run: () => Promise<Layer | undefined> }> {
     const o = this.o;
@@ -328,7 +330,6 @@ export class Solver {
       }
       return out;
     };
-    const after = applyNode(state.config, node, stageArgs);
     const vars = wordVars(state.config, stageArgs);
     const x = (word: string): string => expandWord(word, vars);
     const base = { store: o.store, epoch: o.epoch, ...(o.signal ? { signal: o.signal } : {}) };
