@@ -1,14 +1,23 @@
+import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { register } from 'esbuild-register/dist/node';
+import { MODULE_EXTENSIONS, transpile } from './transpile.js';
 
 /** What evaluating a config gave: its module exports, or what it threw. */
 export type Evaluation =
   { ok: true; exports: unknown; modules: string[] } | { ok: false; error: unknown; modules: string[] };
 
 type Resolve = (request: string, parent: { filename?: string | null } | undefined, ...rest: unknown[]) => string;
-const loader = Module as unknown as { _resolveFilename: Resolve; _cache: Record<string, unknown> };
+interface CjsModule {
+  _compile(code: string, filename: string): unknown;
+}
+type Extension = (module: CjsModule, filename: string) => void;
+const loader = Module as unknown as {
+  _resolveFilename: Resolve;
+  _cache: Record<string, unknown>;
+  _extensions: Record<string, Extension | undefined>;
+};
 
 /**
  * The library's own names. A config outside any node_modules tree that has drydock (a global
@@ -34,10 +43,10 @@ const TS_TWIN: Record<string, string> = { '.js': '.ts', '.jsx': '.tsx', '.mjs': 
  * Evaluates a config file (absolute, real path) and the local modules it imports, synchronously.
  *
  * Local modules are the ones reached by a relative or absolute import from the config or another
- * local module, outside node_modules. Only they go through esbuild-register, always compiled to
+ * local module, outside node_modules. Only they go through esbuild (transpile.ts), always compiled to
  * CommonJS (with inline source maps, so stack frames point at the .ts lines). Packages imported by
  * name, `drydock` included, load natively, as the host loads them: a workspace-linked package has a
- * real path outside node_modules, which esbuild-register alone would compile into a CommonJS copy.
+ * real path outside node_modules, which a hook matching on paths alone would compile into a CommonJS copy.
  *
  * CommonJS keeps loads repeatable (the ESM loader's cache cannot be cleared): the local modules are
  * removed from `require.cache` once evaluated, so the next call reads the files again.
@@ -54,21 +63,16 @@ export function evaluate(file: string): Evaluation {
     if (!/[\\/]node_modules[\\/]/.test(resolved)) local.add(resolved);
     return resolved;
   };
-  // Installed after the resolver above, so its own hooks (tsconfig `paths`) run first and undo first.
-  const hook = register({
-    format: 'cjs',
-    target: `node${process.versions.node.split('.')[0]}`,
-    // The local set decides alone, so a config that itself sits under node_modules still loads.
-    hookIgnoreNodeModules: false,
-    hookMatcher: (f) => local.has(f),
-    // CommonJS has no import.meta. esbuild-register defines import.meta.url as its banner's
-    // variable, but a `define` option replaces its own, so that entry is repeated here.
-    define: {
-      'import.meta.url': '__esbuild_register_import_meta_url__',
-      'import.meta.dirname': '__dirname',
-      'import.meta.filename': '__filename',
-    },
-  });
+  // Local modules compile through esbuild (cached, see transpile.ts); anything else loads as before.
+  const extensions = new Map(MODULE_EXTENSIONS.map((ext) => [ext, loader._extensions[ext]]));
+  for (const [ext, original] of extensions) {
+    loader._extensions[ext] = (module, filename) => {
+      if (local.has(filename)) module._compile(transpile(filename, readFileSync(filename, 'utf8')), filename);
+      else (original ?? loader._extensions['.js']!)(module, filename);
+    };
+  }
+  // Stack frames and DSL call sites are read through the inline source maps of the compiled modules.
+  process.setSourceMapsEnabled(true);
   delete loader._cache[file]; // loaded by someone else: evaluate it afresh all the same
   try {
     const exports: unknown = createRequire(file)(file);
@@ -76,7 +80,10 @@ export function evaluate(file: string): Evaluation {
   } catch (error) {
     return { ok: false, error, modules: [...local] };
   } finally {
-    hook.unregister();
+    for (const [ext, original] of extensions) {
+      if (original) loader._extensions[ext] = original;
+      else delete loader._extensions[ext];
+    }
     loader._resolveFilename = original;
     for (const f of local) if (!before.has(f)) delete loader._cache[f];
   }

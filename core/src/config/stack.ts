@@ -2,7 +2,7 @@
 import type { SourceLoc } from '../dsl/types.js';
 
 /**
- * The error's stack as Node formats it, applying the source maps esbuild-register compiled the
+ * The error's stack as Node formats it, applying the source maps esbuild compiled the
  * config's modules with, so frames name .ts lines. A formatter someone else installed (a test
  * runner's) knows nothing of those maps, so it is set aside while the stack is first read.
  */
