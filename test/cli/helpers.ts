@@ -30,8 +30,8 @@ export function drydock(
   args: readonly string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<Run> {
-  if (!existsSync(join(root, 'cli/dist/main.js'))) {
-    throw new Error('cli/dist/main.js is missing: run `npm run build` before the CLI tests');
+  if (!existsSync(join(root, 'cli/dist/drydock.js'))) {
+    throw new Error('cli/dist/drydock.js is missing: run `npm run build` before the CLI tests');
   }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {

@@ -206,7 +206,7 @@ export async function requireBench(): Promise<void> {
   if (info.code !== 0) {
     throw new Error(`no Docker engine answers ${DOCKER}: run "sudo bash test/env/setup.sh" first\n${info.stderr}`);
   }
-  if (!existsSync(CLI.replace(/bin\/drydock\.js$/, 'dist/main.js'))) {
+  if (!existsSync(CLI.replace(/bin\/drydock\.js$/, 'dist/drydock.js'))) {
     throw new Error('the CLI is not built: run "npm run build" first');
   }
 }

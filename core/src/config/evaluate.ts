@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MODULE_EXTENSIONS, transpile } from './transpile.js';
 
 /** What evaluating a config gave: its module exports, or what it threw. */
@@ -25,14 +24,15 @@ const loader = Module as unknown as {
  * loading it: `drydock` is exactly a re-export of this package's public entry.
  */
 const OWN_PACKAGES = new Set(['drydock', '@drydock/core']);
-const OWN_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url));
+// Resolved through this package's own name (its "exports"), whether this code runs from the bundle or from tsc's files.
+const ownEntry = (): string => createRequire(import.meta.url).resolve('@drydock/core');
 
 function resolveOwn(resolve: (request: string) => string, request: string): string {
   try {
     return resolve(request);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
-    return OWN_ENTRY;
+    return ownEntry();
   }
 }
 

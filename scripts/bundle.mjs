@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Bundles what tsc emitted into one file per package, because a process that starts by loading
+// ~120 ES modules one by one spends 50–70 ms in Node's module loader before doing anything: too
+// much for a no-op build. tsc's per-file output stays beside the bundles for the type
+// declarations and for anything that imports a file directly.
+//   core/dist/bundle.js   the runtime entry of @drydock/core (package.json "exports"), with its
+//                         pure-JS dependencies inlined; esbuild (a native binary, loaded only to
+//                         compile a changed config) and typescript (loaded only to locate an
+//                         error) stay external.
+//   cli/dist/drydock.js   the executable (bin/drydock.js imports it); @drydock/core stays external
+//                         so that a config's `import 'drydock'` gets the very same instance.
+// Usage: node scripts/bundle.mjs (run by `npm run build`, after tsc).
+/* global console, process, URL */
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const at = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  // CommonJS dependencies inlined into an ES module still call require() for Node's built-ins.
+  banner: {
+    js: "import { createRequire as __drydockRequire } from 'node:module'; const require = __drydockRequire(import.meta.url);",
+  },
+};
+
+try {
+  await build({
+    ...common,
+    entryPoints: [at('core/dist/index.js')],
+    outfile: at('core/dist/bundle.js'),
+    external: ['esbuild', 'typescript'],
+  });
+  await build({
+    ...common,
+    entryPoints: [at('cli/dist/main.js')],
+    outfile: at('cli/dist/drydock.js'),
+    external: ['@drydock/core', 'esbuild', 'typescript'],
+  });
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}
