@@ -107,7 +107,7 @@ type Kind = 'none' | 'dir' | 'other';
  * copied directory share its resolved path and name (their `src` is that path plus their `dest`);
  * a file named by a source stands alone.
  */
-function sourceOf(e: SelectedEntry, src: string): string {
+export function sourceOf(e: SelectedEntry, src: string): string {
   if (e.dest === '' || e.dest === e.name) return src;
   if (src.endsWith('/' + e.dest)) return `${src.slice(0, -e.dest.length)}\0${e.name}`;
   return src;

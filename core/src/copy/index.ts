@@ -15,6 +15,7 @@ export { resolveChown, type Owner } from './chown.js';
 export { CopyError, type CopyErrorCode } from './errors.js';
 export { applyAddUrl, urlFileName, type AddUrlOptions } from './url.js';
 export { isArchive } from './archive.js';
+export { planCopy, type PlanOptions } from './plan.js';
 export type { CopyOptions };
 
 /** COPY: the selection onto `rootfs` at `dest`. */

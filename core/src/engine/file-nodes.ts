@@ -3,13 +3,14 @@
  * Each mounts the stage's filesystem, applies itself through the copy leaf (Docker's path
  * semantics live there), and commits the upperdir as a layer.
  */
+import { lstatSync } from 'node:fs';
 import { lstat, mkdir, chown } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { applyAdd, applyAddUrl, applyCopy, resolveChown } from '../copy/index.js';
-import { Matcher, destIsDir, selectSources, walkContext, type Selection } from '../context/index.js';
+import { applyAdd, applyAddUrl, applyCopy, planCopy, resolveChown } from '../copy/index.js';
+import { Matcher, destIsDir, selectSources, walkContext, type ContextIndex, type Selection } from '../context/index.js';
 import { resolveUser, secureJoin } from '../exec/index.js';
 import type { Store } from '../store/index.js';
-import { commitUpperdir, type Layer } from './layers.js';
+import { commitUpperdir, writeLayerBlob, type Layer } from './layers.js';
 import { readRootfs, writeRootfs } from './rootfs.js';
 
 export interface FileNodeBase {
@@ -22,7 +23,8 @@ export interface FileNodeBase {
 
 /** Where COPY reads: the context (selection already made, it is part of the cache key) or a stage's filesystem. */
 export type CopyFrom =
-  { kind: 'context'; dir: string; selection: Selection } | { kind: 'state'; lowerdirs: readonly string[] };
+  | { kind: 'context'; dir: string; selection: Selection; index?: ContextIndex }
+  | { kind: 'state'; lowerdirs: readonly string[] };
 
 export interface CopyNodeOptions extends FileNodeBase {
   from: CopyFrom;
@@ -35,6 +37,8 @@ export interface CopyNodeOptions extends FileNodeBase {
   chmod?: string;
   /** ADD: local archives are extracted, URLs downloaded. */
   add?: { urls: readonly string[]; checksum?: string };
+  /** Always copy through an overlay mount, never from a plan (tests compare the two). */
+  materialize?: boolean;
 }
 
 /** Absolute destination as Docker resolves it: relative to WORKDIR, a trailing `/` (or `.`) kept as "directory". */
@@ -44,6 +48,25 @@ export function absoluteDest(dest: string, workdir: string | undefined): string 
 }
 
 export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
+  const from = o.from;
+  if (from.kind === 'context' && !o.add && !o.materialize) {
+    const planned = await readRootfs(o.store, o.lowerdirs, async (rootfs) =>
+      planCopy({
+        rootfs,
+        lowerdirs: o.lowerdirs,
+        sourceRoot: from.dir,
+        selection: from.selection,
+        dest: o.dest,
+        ...(o.chown ? { owner: await resolveChown(rootfs, o.chown) } : {}),
+        ...(o.chmod ? { chmod: parseInt(o.chmod, 8) } : {}),
+        inode: (src) => {
+          const e = from.index?.entries.get(src) ?? lstatSync(posix.join(from.dir, src));
+          return `${e.dev}:${e.ino}`;
+        },
+      }),
+    );
+    if (planned) return writeLayerBlob(o.store, planned, o.epoch);
+  }
   const apply = async (rootfs: string, sourceRoot: string, selection: Selection, fromStage: boolean): Promise<void> => {
     const owner = o.chown ? await resolveChown(rootfs, o.chown) : undefined;
     const chmod = o.chmod ? parseInt(o.chmod, 8) : undefined;
@@ -73,7 +96,6 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
       await applyCopy(common);
     }
   };
-  const from = o.from;
   const upperdir =
     from.kind === 'context'
       ? await writeRootfs(o.store, o.lowerdirs, (rootfs) => apply(rootfs, from.dir, from.selection, false))

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyLayerAsLowerdir, entriesFromUpperdir, writeLayer } from '../oci/index.js';
+import { applyLayerAsLowerdir, entriesFromUpperdir, writeLayer, type LayerEntry } from '../oci/index.js';
 import type { Store } from '../store/index.js';
 
 export interface Layer {
@@ -45,28 +45,36 @@ export function layerSnapshot(store: Store, layer: Layer): Promise<string> {
  */
 export async function commitUpperdir(store: Store, upperdir: string, epoch: number): Promise<Layer | undefined> {
   try {
-    const entries = await entriesFromUpperdir(upperdir);
-    if (entries.length === 0) return undefined;
-    const file = join(store.paths.tmp, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
-    try {
-      const written = await writeLayer(entries, file, { epoch });
-      await store.putBlob(() => createReadStream(file), { digest: written.digest, size: written.size });
-      const layer: Layer = {
-        digest: written.digest,
-        diffId: written.diffId,
-        size: written.size,
-        mediaType: written.mediaType,
-      };
+    const layer = await writeLayerBlob(store, await entriesFromUpperdir(upperdir), epoch);
+    if (layer) {
       await store.ensureSnapshot(snapshotId(layer.diffId), async (dir) => {
         // `dir` is an empty directory: rename(2) replaces it with the upperdir in one step.
         await rmdir(dir);
         await rename(upperdir, dir);
       });
-      return layer;
-    } finally {
-      await rm(file, { force: true });
     }
+    return layer;
   } finally {
     await rm(upperdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes entries as a layer blob into the store; no snapshot (one is extracted from the blob if
+ * a later step ever mounts it). Returns undefined for no entries: no layer.
+ */
+export async function writeLayerBlob(
+  store: Store,
+  entries: readonly LayerEntry[],
+  epoch: number,
+): Promise<Layer | undefined> {
+  if (entries.length === 0) return undefined;
+  const file = join(store.paths.tmp, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
+  try {
+    const written = await writeLayer(entries, file, { epoch });
+    await store.putBlob(() => createReadStream(file), { digest: written.digest, size: written.size });
+    return { digest: written.digest, diffId: written.diffId, size: written.size, mediaType: written.mediaType };
+  } finally {
+    await rm(file, { force: true });
   }
 }

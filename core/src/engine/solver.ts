@@ -397,7 +397,7 @@ export class Solver {
           const selection =
             sources.length > 0 ? selectSources(ctx.index, { sources, dest, ...(exclude ? { exclude } : {}) }) : [];
           reads.context = (await digestSelection(ctx.dir, selection, ctx.statCache, ctx.index)).digest;
-          from = { kind: 'context', dir: ctx.dir, selection };
+          from = { kind: 'context', dir: ctx.dir, selection, index: ctx.index };
         } else {
           const dep = await this.source(image, fromSource);
           reads.from = dep.digest;

@@ -1,0 +1,128 @@
+/**
+ * COPY from the context, planned (layer entries computed from the selection, no file written)
+ * against applied (copied into an overlay mount, the upperdir read back): the same layer, byte
+ * for byte, in every case the planner takes; and the cases it must leave to the real copy.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Matcher, selectSources, walkContext, type ContextIndex } from '../../core/src/context/index.js';
+import { planCopy } from '../../core/src/copy/index.js';
+import { copyNode } from '../../core/src/engine/file-nodes.js';
+import { readRootfs } from '../../core/src/engine/rootfs.js';
+import { Store } from '../../core/src/store/index.js';
+import { GROUP, PASSWD, makeContext } from './fixture.js';
+
+let work: string;
+let store: Store;
+let ctx: string;
+let index: ContextIndex;
+/** Two layers, top first: the upper one deletes /gone (a whiteout) and adds /app/kept. */
+let lowerdirs: string[];
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'drydock-plan-'));
+  store = await Store.open({ root: join(work, 'store') });
+  ctx = await makeContext();
+  index = await walkContext(ctx, new Matcher([]));
+  const base = join(work, 'base');
+  const top = join(work, 'top');
+  for (const d of ['etc', 'app', 'srv/www', 'gone', 'link-target']) mkdirSync(join(base, d), { recursive: true });
+  writeFileSync(join(base, 'etc/passwd'), PASSWD);
+  writeFileSync(join(base, 'etc/group'), GROUP);
+  chmodSync(join(base, 'app'), 0o750);
+  chownSync(join(base, 'app'), 1000, 1001);
+  chmodSync(join(base, 'srv'), 0o711);
+  writeFileSync(join(base, 'app/file'), 'in the base\n');
+  symlinkSync('/link-target', join(base, 'dirlink'));
+  mkdirSync(join(top, 'app'), { recursive: true });
+  chmodSync(join(top, 'app'), 0o750);
+  chownSync(join(top, 'app'), 1000, 1001);
+  writeFileSync(join(top, 'app/kept'), 'kept\n');
+  execFileSync('mknod', [join(top, 'gone'), 'c', '0', '0']);
+  lowerdirs = [top, base];
+});
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(ctx, { recursive: true, force: true });
+});
+
+interface Case {
+  sources: string[];
+  dest: string;
+  chown?: string;
+  chmod?: string;
+}
+
+async function both(c: Case): Promise<{ planned: boolean; plannedLayer: unknown; appliedLayer: unknown }> {
+  const selection = selectSources(index, { sources: c.sources, dest: c.dest });
+  const common = {
+    store,
+    lowerdirs,
+    epoch: 0,
+    from: { kind: 'context' as const, dir: ctx, selection, index },
+    sources: c.sources,
+    dest: c.dest,
+    ...(c.chown ? { chown: c.chown } : {}),
+    ...(c.chmod ? { chmod: c.chmod } : {}),
+  };
+  const plan = await readRootfs(store, lowerdirs, (rootfs) =>
+    planCopy({
+      rootfs,
+      lowerdirs,
+      sourceRoot: ctx,
+      selection,
+      dest: c.dest,
+      inode: (src) => `${index.entries.get(src)!.dev}:${index.entries.get(src)!.ino}`,
+    }),
+  );
+  const plannedLayer = await copyNode(common);
+  const appliedLayer = await copyNode({ ...common, materialize: true });
+  return { planned: plan !== undefined, plannedLayer, appliedLayer };
+}
+
+describe('a planned COPY writes the layer the applied one does', () => {
+  const planned: [string, Case][] = [
+    ['a directory to a new path, parents created', { sources: ['dir'], dest: '/opt/new/dir/' }],
+    ['several sources into a new directory', { sources: ['dir', 'file.txt', 'exec.sh'], dest: '/srv/site/' }],
+    [
+      'into an existing directory, new names only (it is copied up as it is)',
+      { sources: ['dir', 'h1'], dest: '/app/' },
+    ],
+    ['one file into an existing directory', { sources: ['file.txt'], dest: '/app/' }],
+    ['one file to a new name', { sources: ['exec.sh'], dest: '/srv/www/run' }],
+    ['hardlinks within a source, not across', { sources: ['h1', 'h2', 'top'], dest: '/links/' }],
+    [
+      'globs, --chown by name and --chmod',
+      { sources: ['dir/s*', 'tiny'], dest: '/opt/x/', chown: 'app:staff', chmod: '640' },
+    ],
+    ['an empty file and a numeric --chown', { sources: ['empty'], dest: '/e/', chown: '7:8' }],
+  ];
+  for (const [name, c] of planned) {
+    it(name, async () => {
+      const r = await both(c);
+      expect(r.planned).toBe(true);
+      expect(r.plannedLayer).toBeDefined();
+      expect(r.plannedLayer).toEqual(r.appliedLayer);
+    });
+  }
+});
+
+describe('what the planner leaves to the real copy (same layer all the same)', () => {
+  const applied: [string, Case][] = [
+    ['a name that already exists below the destination', { sources: ['file.txt'], dest: '/app/file' }],
+    ['merging into an existing directory', { sources: ['etc'], dest: '/etc/' }],
+    ['a symlink on the destination path', { sources: ['tiny'], dest: '/dirlink/sub/' }],
+    ['a path an upper layer deleted', { sources: ['tiny'], dest: '/gone/' }],
+    ['a file onto an existing directory', { sources: ['tiny'], dest: '/srv/www' }],
+  ];
+  for (const [name, c] of applied) {
+    it(name, async () => {
+      const r = await both(c);
+      expect(r.planned).toBe(false);
+      expect(r.plannedLayer).toEqual(r.appliedLayer);
+    });
+  }
+});
