@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { readlink } from 'node:fs/promises';
-import { comparePaths, type EntryType, type LayerEntry } from './entry.js';
+import { readlinkSync } from 'node:fs';
+import type { EntryType, LayerEntry } from './entry.js';
+import { hostFileContent } from './tar-writer.js';
 import { walk, type WalkedPath } from './walk.js';
 import { readXattrs } from './xattr.js';
 
@@ -38,8 +38,11 @@ export function minor(rdev: number): number {
  * paths of one inode (in sorted order) become hardlinks to the first.
  */
 export async function entriesFromDirectory(dir: string, options: FromDirectoryOptions = {}): Promise<LayerEntry[]> {
-  const walked = await walk(dir);
-  walked.sort((a, b) => comparePaths(a.path, b.path));
+  // comparePaths' order (bytewise UTF-8), with each path encoded once rather than once per comparison.
+  const walked = (await walk(dir))
+    .map((w) => ({ key: Buffer.from(w.path, 'utf8'), w }))
+    .sort((a, b) => Buffer.compare(a.key, b.key))
+    .map(({ w }) => w);
   const xattrs = options.xattrs
     ? await readXattrs(walked.map((w) => w.abs))
     : new Map<string, Record<string, Buffer>>();
@@ -66,9 +69,9 @@ export async function entriesFromDirectory(dir: string, options: FromDirectoryOp
       if (type !== 'dir' && w.stat.nlink > 1) seen.set(inode, w.path);
       if (type === 'file') {
         entry.size = w.stat.size;
-        entry.content = () => createReadStream(w.abs);
+        entry.content = hostFileContent(w.abs);
       } else if (type === 'symlink') {
-        entry.linkname = await readlink(w.abs);
+        entry.linkname = readlinkSync(w.abs);
       } else if (type === 'char' || type === 'block') {
         entry.devmajor = major(w.stat.rdev);
         entry.devminor = minor(w.stat.rdev);
