@@ -83,6 +83,35 @@ describe('test bench (test/env/setup.sh)', () => {
     LONG,
   );
 
+  it(
+    'python:3.11-slim pulls through the mirror: python 3.11, pip and venv run, as in the official image',
+    () => {
+      run(DOCKER, ['pull', '-q', 'python:3.11-slim']);
+      const script = 'python --version && python -m venv /tmp/venv && /tmp/venv/bin/pip --version && echo "$LANG"';
+      const out = run(DOCKER, ['run', '--rm', 'python:3.11-slim', 'sh', '-c', script]);
+      expect(out).toMatch(
+        /^Python 3\.11\.\d+\npip [\d.]+ from \/tmp\/venv\/lib\/python3\.11\/site-packages\/pip .*\nC\.UTF-8\n$/,
+      );
+    },
+    LONG,
+  );
+
+  it(
+    'golang:1.19 pulls through the mirror and builds a static net/http binary with CGO_ENABLED=0',
+    () => {
+      run(DOCKER, ['pull', '-q', 'golang:1.19']);
+      const script = [
+        'cd /go/src && go mod init probe >/dev/null 2>&1',
+        'printf \'package main\\nimport ("fmt"; "net/http")\\nfunc main() { fmt.Println(http.StatusText(200)) }\\n\' > main.go',
+        'CGO_ENABLED=0 go build -o /go/bin/probe . && probe && go env GOPATH GOROOT',
+        '{ ldd /go/bin/probe 2>&1 || true; }',
+      ].join(' && ');
+      const out = run(DOCKER, ['run', '--rm', 'golang:1.19', 'bash', '-c', script]);
+      expect(out).toMatch(/^OK\n\/go\n\/usr\/lib\/go-1\.19\n\s*not a dynamic executable\n$/);
+    },
+    LONG,
+  );
+
   it(`registry ${AUTH_REG} requires basic auth (drydock / drydock-test-pw)`, async () => {
     const url = `http://${AUTH_REG}/v2/`;
     const anonymous = await fetch(url);

@@ -30,7 +30,7 @@ stop_pidfile() { # name expected-command
 if "$DOCKER" info >/dev/null 2>&1; then
   # Local copies of the seeded images would outlive the registry they came from.
   "$DOCKER" rmi busybox:latest busybox:1.35 debian:bookworm-slim debian:bookworm \
-    node:20-slim node:20 >/dev/null 2>&1 || true
+    node:20-slim node:20 python:3.11-slim python:3.11 golang:1.19 golang:1.19-bookworm >/dev/null 2>&1 || true
 fi
 stop_pidfile dockerd dockerd
 stop_pidfile registry docker-registry

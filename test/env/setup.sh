@@ -259,11 +259,29 @@ debian_tarball() { # prints the cached debootstrap tarball, creating it if neede
   echo "$tarball"
 }
 
-# Makes $OCI:debian, either from the registry (so node shares its base layer
-# with the pushed debian image) or by building it from the debootstrap cache.
+# Images built on debian (each shares debian's layer): "repo tag..." per line.
+DERIVED=(
+  'node 20-slim 20'
+  'python 3.11-slim 3.11'
+  'golang 1.19 1.19-bookworm'
+)
+has_tags() { # repo tag...
+  local repo=$1 tag
+  shift
+  for tag in "$@"; do has_tag "$repo" "$tag" || return 1; done
+}
+
+# Makes $OCI:debian, either from the registry (so the images built on it share
+# its base layer with the pushed debian image) or by building it from the
+# debootstrap cache. Nothing to do when every derived image is already there.
 seed_debian() {
   if has_tag debian bookworm-slim && has_tag debian bookworm; then
-    has_tag node 20-slim && has_tag node 20 && return 0
+    local line missing=""
+    for line in "${DERIVED[@]}"; do
+      # shellcheck disable=SC2086
+      has_tags $line || missing=1
+    done
+    [[ -z $missing ]] && return 0
     workdir
     skopeo --insecure-policy copy --quiet --src-tls-verify=false \
       "docker://$REG/library/debian:bookworm-slim" "oci:$OCI:debian" >&2
@@ -345,10 +363,95 @@ seed_node() {
   push node node 20-slim 20
 }
 
+# Installs Debian packages into an unpacked rootfs with the image's own apt,
+# from the mirror this machine uses. Runs in a private mount namespace, so the
+# /dev, /proc and .deb cache mounts vanish with it even if apt fails; the .debs
+# stay in $CACHE/debs for the next build (reset.sh keeps them).
+apt_install() { # rootfs package...
+  local root=$1
+  shift
+  mkdir -p "$CACHE/debs/partial"
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  log "apt-get install $* (log: $LOGS/apt.log)"
+  unshare --mount --propagation private bash -euo pipefail -s "$root" "$CACHE/debs" "$IMG_PATH" "$@" \
+    >>"$LOGS/apt.log" 2>&1 <<'APT' || { tail -n 20 "$LOGS/apt.log" >&2; die "apt-get install $* failed (log: $LOGS/apt.log)"; }
+root=$1 debs=$2 path=$3
+shift 3
+mount --bind /dev "$root/dev"
+mount -t proc proc "$root/proc"
+mount --bind "$debs" "$root/var/cache/apt/archives"
+# The host's apt may need these for its mirror (e.g. a dated snapshot); harmless otherwise.
+opts=(-o Acquire::Check-Valid-Until=false -o Acquire::Check-Date=false -o APT::Keep-Downloaded-Packages=true)
+apt() { chroot "$root" /usr/bin/env -i PATH="$path" HOME=/root DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" "$@"; }
+apt update -qq
+apt install -y -qq --no-install-recommends "$@"
+APT
+  # Slim like the official images: no apt lists or caches, logs, or host files.
+  rm -rf "${root:?}"/var/lib/apt/lists/* "${root:?}"/var/cache/apt/*.bin "${root:?}"/var/cache/debconf/*-old \
+    "${root:?}"/var/log/* "${root:?}"/tmp/* "${root:?}"/root/.cache "${root:?}"/etc/resolv.conf
+  mkdir -p "$root/var/lib/apt/lists/partial"
+}
+
+# library/python: debian + Debian's python3 (python, pip and venv), set up like
+# the official python image: python/python3/pip on PATH, LANG=C.UTF-8,
+# PYTHON_VERSION, Cmd python3, and pip allowed to install outside a venv
+# (Debian's EXTERNALLY-MANAGED marker removed: the official image has none).
+seed_python() {
+  has_tags python 3.11-slim 3.11 && return 0
+  log "building library/python from debian + Debian's python3"
+  umoci unpack --image "$OCI:debian" "$WORK/python"
+  local root=$WORK/python/rootfs version
+  apt_install "$root" python3 python3-venv python3-pip python-is-python3
+  rm -f "$root"/usr/lib/python3.*/EXTERNALLY-MANAGED
+  version=$(in_rootfs "$root" python -B -c 'import platform; print(platform.python_version())') ||
+    die "python does not run in the image"
+  [[ $version == 3.11.* ]] || die "Debian's python3 is $version, but the image is tagged python:3.11"
+  in_rootfs "$root" python3 -B -c 'import venv, ensurepip, ssl, sqlite3' ||
+    die "the python image lacks venv, ensurepip, ssl or sqlite3"
+  in_rootfs "$root" env PYTHONDONTWRITEBYTECODE=1 pip --version >/dev/null || die "pip does not run in the image"
+  log "python image: python $version"
+  umoci repack --image "$OCI:python" \
+    --history.created_by "apt-get install python3 python3-venv python3-pip python-is-python3" "$WORK/python"
+  umoci config --image "$OCI:python" --os linux --architecture "$ARCH" \
+    --config.env "LANG=C.UTF-8" --config.env "PYTHON_VERSION=$version" \
+    --config.cmd python3 --history.created_by 'CMD ["python3"]'
+  rm -rf "$WORK/python"
+  push python python 3.11-slim 3.11
+}
+
+# library/golang: debian + Debian's golang-go, ca-certificates and git, set up
+# like the official golang image: /usr/local/go (a link to Debian's GOROOT),
+# GOPATH=/go (world-writable src and bin), PATH with /go/bin and
+# /usr/local/go/bin, GOLANG_VERSION, WorkingDir /go.
+seed_golang() {
+  has_tags golang 1.19 1.19-bookworm && return 0
+  log "building library/golang from debian + Debian's golang-go"
+  umoci unpack --image "$OCI:debian" "$WORK/golang"
+  local root=$WORK/golang/rootfs version goroot
+  apt_install "$root" golang-go ca-certificates git
+  goroot=$(in_rootfs "$root" readlink -f /usr/bin/go) || die "golang-go installed no /usr/bin/go"
+  goroot=${goroot%/bin/go}
+  ln -sfn "$goroot" "$root/usr/local/go"
+  mkdir -p "$root/go/src" "$root/go/bin"
+  chmod -R 1777 "$root/go"
+  version=$(in_rootfs "$root" /usr/local/go/bin/go env GOVERSION) || die "go does not run in the image"
+  [[ $version == go1.19* ]] || die "Debian's golang-go is $version, but the image is tagged golang:1.19"
+  log "golang image: $version ($goroot)"
+  umoci repack --image "$OCI:golang" --history.created_by "apt-get install golang-go ca-certificates git" "$WORK/golang"
+  umoci config --image "$OCI:golang" --os linux --architecture "$ARCH" \
+    --config.env "GOLANG_VERSION=${version#go}" --config.env "GOPATH=/go" \
+    --config.env "PATH=/go/bin:/usr/local/go/bin:$IMG_PATH" --config.workingdir /go \
+    --config.cmd bash --history.created_by 'WORKDIR /go'
+  rm -rf "$WORK/golang"
+  push golang golang 1.19 1.19-bookworm
+}
+
 ensure_images() {
   seed_busybox
   seed_debian
   seed_node
+  seed_python
+  seed_golang
 }
 
 # -------------------------------------------------------------------- main --
