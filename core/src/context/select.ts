@@ -211,25 +211,25 @@ function copyContents(
   out: Selection,
   name: string,
 ): void {
-  const visit = (cur: string): SelectedEntry[] => {
-    const kept: SelectedEntry[] = [];
+  // Appends to `out` directly (no per-directory arrays spread into their parents' at every level).
+  const visit = (cur: string): void => {
     for (const child of index.children.get(cur) ?? []) {
       const entry = index.entries.get(joinPath(cur, child))!;
       const rel = relativeTo(entry.path, dir);
       const excluded = exclude?.matches(rel) ?? false;
       if (entry.type === 'dir') {
         if (excluded && !exclude!.exceptionCouldMatchUnder(rel)) continue;
-        const below = visit(entry.path);
+        const at = out.length;
+        out.push(selected(entry, rel, name));
+        visit(entry.path);
         // An excluded directory is still created when something below it is re-included.
-        if (excluded && below.length === 0) continue;
-        kept.push(selected(entry, rel, name), ...below);
+        if (excluded && out.length === at + 1) out.length = at;
       } else if (!excluded) {
-        kept.push(selected(entry, rel, name));
+        out.push(selected(entry, rel, name));
       }
     }
-    return kept;
   };
-  out.push(...visit(dir));
+  visit(dir);
 }
 
 function selected(entry: ContextEntry, dest: string, name: string): SelectedEntry {
