@@ -3,7 +3,20 @@
  * uid/gid and ignored files do not; a cache loaded anew from disk lets an unchanged context be
  * hashed without reading a file, and exactly the changed or invalidated files are read again.
  */
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -105,6 +118,24 @@ describe.each([
     expect((await build()).digest).not.toBe(first.digest);
   });
 
+  it('a same-size rewrite that restores the exact mtime is seen by its ctime', async () => {
+    const file = join(ctx, 'README.md');
+    // Whole seconds, so utimes can restore the mtime exactly (it takes a float of seconds).
+    const mtime = Math.floor(Date.now() / 1000) - 60;
+    await utimes(file, mtime, mtime);
+    await settle();
+    const first = await build();
+    const before = await lstat(file);
+    await writeFile(file, '# README\n');
+    await utimes(file, mtime, mtime);
+    const after = await lstat(file);
+    expect([after.ino, after.size, after.mtimeMs]).toEqual([before.ino, before.size, before.mtimeMs]);
+    expect(after.ctimeMs).not.toBe(before.ctimeMs);
+    const second = await build();
+    expect(second.digest).not.toBe(first.digest);
+    expect(second.filesRead).toBe(1);
+  });
+
   it('a mode change (setuid too) gives a new digest; owner does not', async () => {
     const first = await build();
     await chown(join(ctx, 'src/main.ts'), 1234, 1234);
@@ -143,6 +174,45 @@ describe.each([
     expect((await build()).filesRead).toBe(2);
   });
 
+  it('a build that reads nothing leaves the cache file alone', async () => {
+    await build();
+    const before = await lstat(cacheFile);
+    expect((await build()).filesRead).toBe(0);
+    const after = await lstat(cacheFile);
+    // save() writes a new file and renames it over: an unchanged inode means no write.
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  it('a cache file of an older format is ignored, then replaced', async () => {
+    await build();
+    // Version 2 was one JSON document keyed by absolute path, with a `dev:ino:size:mtimeNs:ctimeNs` signature.
+    const st = await lstat(join(ctx, 'README.md'), { bigint: true });
+    const sig = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    await writeFile(
+      cacheFile,
+      JSON.stringify({ version: 2, entries: { [join(ctx, 'README.md')]: [sig, 'sha256:0'] } }),
+    );
+    expect((await StatCache.load(cacheFile)).size).toBe(0);
+    expect((await build()).filesRead).toBe(4);
+    expect((await build()).filesRead).toBe(0);
+  });
+
+  it('a truncated or otherwise damaged cache file is an empty cache', async () => {
+    await build();
+    const good = await readFile(cacheFile);
+    expect((await StatCache.load(cacheFile)).size).toBe(4);
+    for (const bad of [
+      good.subarray(0, good.length - 1),
+      Buffer.concat([good, Buffer.from('x')]),
+      Buffer.from(good.toString('latin1').replace('drydock-stat-cache 3', 'drydock-stat-cache 9'), 'latin1'),
+      Buffer.alloc(0),
+    ]) {
+      await writeFile(cacheFile, bad);
+      expect((await StatCache.load(cacheFile)).size).toBe(0);
+    }
+    expect((await build()).filesRead).toBe(4);
+  });
+
   it('an unreadable cache file is an empty cache', async () => {
     await build();
     await writeFile(cacheFile, '{ not json');
@@ -154,13 +224,42 @@ describe.each([
 describe('StatCache', () => {
   it('does not remember a digest taken within the racy window of the last change', async () => {
     const file = join(ctx, 'README.md');
-    const st = await lstat(file, { bigint: true });
+    const st = await lstat(file);
     const cache = StatCache.memory();
-    cache.set(file, st, 'sha256:a', st.ctimeNs + 1_000_000n);
+    cache.set(file, st, 'sha256:a', st.ctimeMs + 1);
     expect(cache.get(file, st)).toBeUndefined();
-    cache.set(file, st, 'sha256:b', st.ctimeNs + 1_000_000_000n);
+    cache.set(file, st, 'sha256:b', st.ctimeMs + 1000);
     expect(cache.get(file, st)).toBe('sha256:b');
-    expect(cache.get(file, { ...st, ino: st.ino + 1n })).toBeUndefined();
-    expect(cache.get(file, { ...st, ctimeNs: st.ctimeNs + 1n })).toBeUndefined();
+    expect(cache.get(file, { ...st, ino: st.ino + 1 })).toBeUndefined();
+    expect(cache.get(file, { ...st, ctimeMs: st.ctimeMs + 0.001 })).toBeUndefined();
+  });
+
+  it('keeps sub-millisecond timestamps exactly through a save and load', async () => {
+    const file = join(ctx, 'README.md');
+    // Nanosecond timestamps as fs.Stats gives them: ms with a fraction (1 µs apart here).
+    const ms = 1_700_000_000_123 + 0.4567;
+    const st = { dev: 2049, ino: 2 ** 40 + 3, size: 9, mtimeMs: ms, ctimeMs: ms + 0.001 };
+    const cache = await StatCache.load(cacheFile);
+    cache.set(file, st, 'sha256:a', Date.now());
+    await cache.save();
+    const again = await StatCache.load(cacheFile);
+    expect(again.get(file, st)).toBe('sha256:a');
+    expect(again.get(file, { ...st, mtimeMs: ms - 0.001 })).toBeUndefined();
+  });
+
+  it('answers for absolute paths what a digest recorded below its context, and invalidates it', async () => {
+    const cache = await StatCache.load(cacheFile);
+    const index = await walkContext(ctx, new Matcher([]));
+    await digestSelection(ctx, selectSources(index, { sources: ['.'], dest: '/app/' }), cache, index);
+    const file = join(ctx, 'src/lib/util.ts');
+    const st = await lstat(file);
+    expect(cache.get(file, st)).toMatch(/^sha256:/);
+    await cache.save();
+    const again = await StatCache.load(cacheFile);
+    expect(again.get(file, st)).toBe(cache.get(file, st));
+    // A directory above the context root forgets the whole context.
+    again.invalidate([root]);
+    expect(again.get(file, st)).toBeUndefined();
+    expect(again.size).toBe(0);
   });
 });

@@ -2,8 +2,7 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTar, type TarHeader } from '../../core/src/oci/index.js';
-import { TarParser } from '../../core/src/oci/tar-parser.js';
+import { readTar, TarParser, type TarHeader } from '../../core/src/oci/index.js';
 import { removeDir, sh, tempDir } from './helpers.js';
 
 // Archives written by GNU tar in both of its extended formats: the parser and readTar must agree on them

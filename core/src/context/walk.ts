@@ -5,7 +5,7 @@
  * is re-included (checked: with `nothing` and `!nothing/none`, BuildKit creates an empty `nothing`).
  */
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Matcher, ParentMatches } from './dockerignore.js';
 import { compareNames, joinPath } from './path.js';
 
@@ -19,10 +19,15 @@ export interface ContextEntry {
   mode: number;
   size: number;
   linkTarget?: string;
-  dev: bigint;
-  ino: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
+  /**
+   * Identity and change times as plain numbers (ms, with sub-microsecond fractions), not BigInts:
+   * a bigint lstat allocates ~20 BigInts per entry, a third of a warm walk's cost. A float's
+   * precision suffices because the stat cache only trusts stats older than its racy window.
+   */
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
 }
 
 export interface ContextIndex {
@@ -31,8 +36,8 @@ export interface ContextIndex {
   entries: Map<string, ContextEntry>;
   /** Included child names of each directory ('' is the context root), in Go's byte order. */
   children: Map<string, string[]>;
-  /** Wall clock (ns) when the walk began: every stat in `entries` was taken after it. */
-  walkedAtNs: bigint;
+  /** Wall clock (ms) when the walk began: every stat in `entries` was taken after it. */
+  walkedAtMs: number;
 }
 
 export interface WalkOptions {
@@ -48,8 +53,8 @@ export async function walkContext(
   matcher: Matcher,
   options: WalkOptions = {},
 ): Promise<ContextIndex> {
-  const walkedAtNs = BigInt(Date.now()) * 1_000_000n;
-  const index: ContextIndex = { dir: contextDir, entries: new Map(), children: new Map(), walkedAtNs };
+  const walkedAtMs = Date.now();
+  const index: ContextIndex = { dir: contextDir, entries: new Map(), children: new Map(), walkedAtMs };
   const none = new Array<boolean>(matcher.size).fill(false);
   // Synchronous calls on purpose: each async lstat is a threadpool round trip (~30 µs, four
   // threads), a sync one ~2 µs, which makes a 20,000-file walk several times faster. The walk
@@ -69,6 +74,10 @@ export async function walkContext(
   return index;
 }
 
+const LSTAT = { throwIfNoEntry: false } as const;
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Lists and stats the directory `rel`; returns its included subdirectories to walk next. */
 function walkDir(
   index: ContextIndex,
@@ -78,7 +87,10 @@ function walkDir(
   descend: ((rel: string) => boolean) | undefined,
 ): [string, ParentMatches][] {
   const abs = rel === '' ? index.dir : join(index.dir, rel);
+  // Names are single segments: concatenating is path.join's result without its normalizing cost.
+  const prefix = abs.endsWith(sep) ? abs : abs + sep;
   const dirents = readdirSync(abs, { withFileTypes: true });
+  let ascii = true;
   const kept: string[] = [];
   const subdirs: [string, ParentMatches][] = [];
   for (const d of dirents) {
@@ -89,24 +101,29 @@ function walkDir(
     if (excluded && !(isDir && matcher.exceptionCouldMatchUnder(path))) continue;
     // Sockets, fifos and devices have no place in an image layer built from a context.
     if (!isDir && !d.isFile() && !d.isSymbolicLink()) continue;
-    const file = join(abs, d.name);
-    const st = lstatSync(file, { bigint: true });
+    const file = prefix + d.name;
+    const st = lstatSync(file, LSTAT);
+    // Removed since it was listed: as if the walk had come a moment later.
+    if (st === undefined) continue;
     const entry: ContextEntry = {
       path,
       type: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file',
-      mode: Number(st.mode & 0o7777n),
-      size: Number(st.size),
+      mode: st.mode & 0o7777,
+      size: st.size,
       dev: st.dev,
       ino: st.ino,
-      mtimeNs: st.mtimeNs,
-      ctimeNs: st.ctimeNs,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs,
     };
     if (entry.type === 'symlink') entry.linkTarget = readlinkSync(file);
     if (entry.type === 'dir' && (descend === undefined || descend(path))) subdirs.push([path, each]);
     index.entries.set(path, entry);
     kept.push(d.name);
+    if (ascii && !ASCII.test(d.name)) ascii = false;
   }
-  kept.sort(compareNames);
+  // For ASCII names the default sort (UTF-16 code units) is byte order, without a compare call.
+  if (ascii) kept.sort();
+  else kept.sort(compareNames);
   index.children.set(rel, kept);
   return subdirs;
 }

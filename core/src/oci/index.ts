@@ -4,6 +4,8 @@ export type { EntryType, LayerEntry } from './entry.js';
 export { comparePaths } from './entry.js';
 export { writeLayer, type WriteLayerOptions, type WrittenLayer } from './write-layer.js';
 export { readTar, type TarEntry, type TarHeader } from './tar-reader.js';
+export { TarParser, type TarHandlers } from './tar-parser.js';
+export { hostFileContent } from './tar-writer.js';
 export { entriesFromDirectory, type FromDirectoryOptions } from './from-directory.js';
 export { entriesFromUpperdir, WHITEOUT_PREFIX, OPAQUE_WHITEOUT } from './from-upperdir.js';
 export { applyLayerAsLowerdir } from './apply.js';
