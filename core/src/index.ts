@@ -1,5 +1,6 @@
 // The public API of @drydock/core (re-exported by the `drydock` package). Nothing else is importable.
 export * from './dsl/index.js';
+export * from './preset/index.js';
 export * from './diagnostics/index.js';
 export type * from './graph/types.js';
 export { GRAPH_VERSION } from './graph/types.js';

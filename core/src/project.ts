@@ -4,6 +4,7 @@ import { loadConfig, withLocations } from './config/index.js';
 import { DiagnosticError } from './diagnostics/index.js';
 import type { AnyConfig } from './dsl/types.js';
 import type { Graph } from './graph/types.js';
+import { projectFiles, type HostProjectFiles } from './preset/files.js';
 
 export interface ProjectOptions {
   /** Directory relative paths are read from (the CLI passes process.cwd()). */
@@ -25,7 +26,10 @@ export interface Project {
   file: string;
   /** Its directory: contexts and secret files are relative to it. */
   dir: string;
-  /** The config file and every local module it imports (what watch mode watches). */
+  /**
+   * The config file, every local module it imports, and every context path a stage function or
+   * preset looked at (a lockfile, package.json, even one that is absent): what watch mode watches.
+   */
   dependencies: string[];
   config: AnyConfig;
   graph: Graph;
@@ -37,12 +41,21 @@ export interface Project {
  */
 export async function loadProject(options: ProjectOptions): Promise<Project> {
   const loaded = await loadConfig(resolve(options.cwd, options.config ?? '.'), { cwd: options.cwd });
-  const compiled = compile(loaded.config, { args: options.args ?? {} });
+  const views: HostProjectFiles[] = [];
+  const compiled = compile(loaded.config, {
+    args: options.args ?? {},
+    project: (context) => {
+      const view = projectFiles(resolve(loaded.dir, context));
+      views.push(view);
+      return view;
+    },
+  });
   const diagnostics =
     options.requireArgValues === false ? compiled.diagnostics.filter((d) => d.code !== 'DD132') : compiled.diagnostics;
   const graph = compiled.graph;
   if (diagnostics.some((d) => d.severity === 'error')) {
     throw new DiagnosticError(await withLocations(diagnostics, loaded.file));
   }
-  return { ...loaded, graph };
+  const inspected = views.flatMap((v) => [...v.touched]).filter((f) => !loaded.dependencies.includes(f));
+  return { ...loaded, dependencies: [...loaded.dependencies, ...new Set(inspected)], graph };
 }

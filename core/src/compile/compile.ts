@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { error, type Diagnostic } from '../diagnostics/index.js';
-import type { AnyConfig, StageContext, StageDef } from '../dsl/types.js';
+import type { AnyConfig, ProjectFiles, StageContext, StageDef } from '../dsl/types.js';
 import { digestOf } from '../graph/hash.js';
 import {
   GRAPH_VERSION,
@@ -15,12 +15,19 @@ import { resolveArgs, type ArgValue } from './args.js';
 import { IMAGE_NAME, PLATFORM, STAGE_NAME } from './checks.js';
 import { evaluateStages } from './evaluate.js';
 import { lowerStage, type LoweredStage } from './lower.js';
+import { emptyProject } from '../preset/empty.js';
 import { orderStages } from './order.js';
 import { Words } from './words.js';
 
 export interface CompileOptions {
   /** Raw `--arg NAME=VALUE` values, validated against the declared types. */
   args?: Readonly<Record<string, string>>;
+  /**
+   * A read-only view of an image's build context (`context` as the config gives it, normalized,
+   * relative to the config's directory), for stage functions and presets that inspect the
+   * project. Without it they see an empty project: compile itself never touches the file system.
+   */
+  project?: (context: string) => ProjectFiles;
 }
 
 export interface CompileResult {
@@ -56,11 +63,13 @@ export function compile(config: AnyConfig, options: CompileOptions = {}): Compil
   }
 
   const images: ImageGraph[] = [];
+  const project = options.project ?? emptyProject;
   for (const [name, def] of Object.entries(config.images)) {
     const image = compileImage(name, def, {
       argNames: Object.keys(argSpecs),
       values: resolved.values,
       secretIds,
+      project,
       diagnostics,
     });
     if (image) images.push(image);
@@ -77,6 +86,7 @@ interface ImageInput {
   argNames: string[];
   values: Readonly<Record<string, ArgValue>>;
   secretIds: string[];
+  project: (context: string) => ProjectFiles;
   diagnostics: Diagnostic[];
 }
 
@@ -109,7 +119,9 @@ function compileImage(name: string, def: AnyImageDef, input: ImageInput): ImageG
       : (ctx: StageContext<never, never>) => ({
           [name]: (typeof def.stage === 'function' ? def.stage(ctx as never) : def.stage) as StageDef,
         });
-  const evaluated = evaluateStages({ image: name, produce, ...input });
+  const context = normalizeContext(def.context ?? '.', name, diagnostics);
+  const { project, ...rest } = input;
+  const evaluated = evaluateStages({ image: name, produce, ...rest, project: project(context) });
   if (!evaluated) return undefined;
   const stageNames = Object.keys(evaluated.stages);
   if (stageNames.length === 0) {
@@ -152,7 +164,6 @@ function compileImage(name: string, def: AnyImageDef, input: ImageInput): ImageG
   const lastId = last.nodes.at(-1)?.id ?? last.baseDigest;
   const usedArgs = [...new Set(stages.flatMap((s) => [...baseArgs(s.base), ...s.nodes.flatMap((n) => n.args)]))].sort();
 
-  const context = normalizeContext(def.context ?? '.', name, diagnostics);
   for (const p of def.platforms ?? []) {
     if (!PLATFORM.test(p))
       diagnostics.push(

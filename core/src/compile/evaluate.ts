@@ -1,6 +1,6 @@
 import { error, type Diagnostic } from '../diagnostics/index.js';
 import { secretHandle } from '../dsl/secrets.js';
-import type { SecretHandle, StageContext, StageDef } from '../dsl/types.js';
+import type { ProjectFiles, SecretHandle, StageContext, StageDef } from '../dsl/types.js';
 import { canonicalJson } from '../graph/hash.js';
 import type { ArgValue } from './args.js';
 import { substituteDeep, tokenFor } from './tokens.js';
@@ -20,6 +20,8 @@ interface EvalInput {
   argNames: string[];
   values: Readonly<Record<string, ArgValue>>;
   secretIds: string[];
+  /** The image's build context, read-only (what presets inspect). */
+  project: ProjectFiles;
   diagnostics: Diagnostic[];
 }
 
@@ -33,7 +35,7 @@ export function evaluateStages(input: EvalInput): EvaluatedStages | undefined {
   const { argNames, values } = input;
   const concrete = run(input, new Set());
   if (!concrete.ok) {
-    input.diagnostics.push(concrete.diagnostic);
+    input.diagnostics.push(...concrete.diagnostics);
     return undefined;
   }
   // Numbers and booleans compare as strings: `${args.PORT}` and `args.PORT` are the same token.
@@ -56,7 +58,7 @@ export function evaluateStages(input: EvalInput): EvaluatedStages | undefined {
   return { stages: concrete.stages, branched: [...all] };
 }
 
-type RunResult = { ok: true; stages: Record<string, StageDef> } | { ok: false; diagnostic: Diagnostic };
+type RunResult = { ok: true; stages: Record<string, StageDef> } | { ok: false; diagnostics: Diagnostic[] };
 
 function run(input: EvalInput, symbolic: ReadonlySet<string>): RunResult {
   const args = new Proxy({} as Record<string, unknown>, {
@@ -78,26 +80,38 @@ function run(input: EvalInput, symbolic: ReadonlySet<string>): RunResult {
     },
   });
   try {
-    const stages = input.produce({ args, secrets } as unknown as StageContext<never, never>);
+    const stages = input.produce({ args, secrets, project: input.project } as unknown as StageContext<never, never>);
     return { ok: true, stages };
   } catch (e) {
+    // Problems a preset found with its options, already located (the class may be another copy's).
+    if (isDiagnosticError(e)) return { ok: false, diagnostics: [...e.diagnostics] };
     if (e instanceof UnknownName) {
       return {
         ok: false,
-        diagnostic: error(
-          e.what === 'arg' ? 'DD131' : 'DD141',
-          `image "${input.image}" uses ${e.what} "${e.argOrSecret}", which the config does not declare`,
-          { path: { image: input.image } },
-        ),
+        diagnostics: [
+          error(
+            e.what === 'arg' ? 'DD131' : 'DD141',
+            `image "${input.image}" uses ${e.what} "${e.argOrSecret}", which the config does not declare`,
+            { path: { image: input.image } },
+          ),
+        ],
       };
     }
     return {
       ok: false,
-      diagnostic: error('DD101', `the stages of image "${input.image}" threw: ${(e as Error)?.message ?? e}`, {
-        path: { image: input.image },
-      }),
+      diagnostics: [
+        error('DD101', `the stages of image "${input.image}" threw: ${(e as Error)?.message ?? e}`, {
+          path: { image: input.image },
+        }),
+      ],
     };
   }
+}
+
+function isDiagnosticError(e: unknown): e is { diagnostics: readonly Diagnostic[] } {
+  return (
+    e instanceof Error && e.name === 'DiagnosticError' && Array.isArray((e as { diagnostics?: unknown }).diagnostics)
+  );
 }
 
 class UnknownName extends Error {

@@ -5,7 +5,8 @@ type Format = (error: Error, sites: NodeJS.CallSite[]) => unknown;
 
 /**
  * The config file:line that called a DSL helper, read from the stack. Frames inside this
- * package are skipped, so the first frame outside it is the user's (or a preset's) code.
+ * package are skipped, so the first frame outside it is the user's (or a preset's) code; a
+ * preset's own steps are then re-located at the config line that called the preset (preset/).
  *
  * The stack is read as V8 call sites (generated positions), not as text: a stack formatter
  * installed by someone else (a test runner's) would not apply the source maps Node keeps for
@@ -59,4 +60,6 @@ function toPath(file: string): string {
   return file.startsWith('file://') ? decodeURIComponent(file.slice(7)) : file;
 }
 
-const ownDir = toPath(new URL('.', import.meta.url).href);
+// This package's own code: its sources (src/dsl/ → src/), tsc's output (dist/dsl/ → dist/) or the
+// bundle (dist/ → the package), so frames in compile/ and preset/ are skipped as well as the DSL's.
+const ownDir = toPath(new URL('..', import.meta.url).href);

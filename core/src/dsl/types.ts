@@ -302,10 +302,31 @@ export interface StageDef<N extends string = string> {
 
 export type StagesDef<N extends string> = { [K in N]: StageDef<N> };
 
+/**
+ * A read-only view of one image's build context, for stage functions and presets that look at the
+ * project (lockfiles, manifests) to decide what to build. Paths are relative to the context, with
+ * `/` separators; a path that leaves the context (`..`, absolute, or through a symlink) throws.
+ * Nothing is written, and only what is asked for is read.
+ */
+export interface ProjectFiles {
+  /** The context directory, absolute: for messages only. */
+  readonly dir: string;
+  /** Whether a file or directory exists at `path`. */
+  exists(path: string): boolean;
+  /** A file's text (UTF-8), or undefined when there is no file at `path`. */
+  readText(path: string): string | undefined;
+  /** A JSON file, parsed; undefined when there is no file; throws, naming the file, when it is not JSON. */
+  readJson(path: string): unknown;
+  /** The names in a directory (default: the context itself), sorted; directories end with `/`; [] when missing. */
+  list(dir?: string): string[];
+}
+
 /** What stage functions receive: args are typed values (kept symbolic where emit can), secrets are handles. */
 export interface StageContext<A extends ArgSpecs, S extends SecretSpecs> {
   readonly args: ArgValues<A>;
   readonly secrets: SecretHandles<S>;
+  /** The image's build context, read-only (what presets detect lockfiles with). */
+  readonly project: ProjectFiles;
 }
 
 interface ImageCommon {
