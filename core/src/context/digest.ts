@@ -57,7 +57,7 @@ export async function digestSelection(
     let st: FileStat | undefined = walked?.entries.get(src);
     let statAtMs: number;
     if (st !== undefined) {
-      statAtMs = walked!.walkedAtMs;
+      statAtMs = walked!.restatAtMs?.get(src) ?? walked!.walkedAtMs;
     } else {
       statAtMs = Date.now();
       const fresh = lstatSync(root + src);

@@ -28,6 +28,7 @@ export {
 export { selectSources, selectBind, destIsDir, type CopySpec, type SelectedEntry, type Selection } from './select.js';
 export { StatCache, type FileStat } from './stat-cache.js';
 export { digestSelection, type SelectionDigest } from './digest.js';
+export { refreshPaths, isExcluded } from './refresh.js';
 
 /**
  * The ignore patterns an image's build applies: `<contextDir>/.dockerignore`, then the config's

@@ -38,6 +38,8 @@ export interface ContextIndex {
   children: Map<string, string[]>;
   /** Wall clock (ms) when the walk began: every stat in `entries` was taken after it. */
   walkedAtMs: number;
+  /** Entries stat'ed again later (refresh.ts), with when: the racy-clean check needs the real time. */
+  restatAtMs?: Map<string, number>;
 }
 
 export interface WalkOptions {
@@ -79,7 +81,7 @@ const LSTAT = { throwIfNoEntry: false } as const;
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** Lists and stats the directory `rel`; returns its included subdirectories to walk next. */
-function walkDir(
+export function walkDir(
   index: ContextIndex,
   matcher: Matcher,
   rel: string,

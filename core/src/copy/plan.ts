@@ -12,10 +12,10 @@
  * name some lower layer deleted, two sources writing one path) returns undefined: the caller
  * applies the copy for real. test/copy/plan.test.ts holds the two paths to the same bytes.
  */
-import { createReadStream, lstatSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { SelectedEntry, Selection } from '../context/index.js';
-import { comparePaths, readXattrs, type LayerEntry } from '../oci/index.js';
+import { comparePaths, hostFileContent, readXattrs, type LayerEntry } from '../oci/index.js';
 import { sourceOf } from './apply.js';
 import type { Owner } from './chown.js';
 
@@ -117,7 +117,7 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
       mode: mode(e.mode),
       ...owner,
       size: e.size,
-      content: () => createReadStream(src),
+      content: hostFileContent(src),
     });
     for (const other of others) {
       entries.push({ path: other.path, type: 'hardlink', mode: mode(e.mode), ...owner, linkname: first!.path });

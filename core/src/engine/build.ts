@@ -19,6 +19,7 @@ import {
 import type { SecretSource, SecretSpecs } from '../dsl/types.js';
 import { parseMirrors, RegistryClient } from '../registry/index.js';
 import { Store } from '../store/index.js';
+import { ContextCache } from './contexts.js';
 import type { BuildEvent } from './events.js';
 import { imageUses, LOCK_FILE, pinImages, readLock, writeLock } from './lock.js';
 import { parseSecretFlag, Secrets } from './secrets.js';
@@ -53,6 +54,29 @@ export interface BuildOptions {
   signal?: AbortSignal;
   onEvent?: (event: BuildEvent) => void;
   concurrency?: number;
+  /** What a long-lived process keeps between builds (openSession); by default each build opens its own. */
+  session?: BuildSession;
+}
+
+/** The store, the registry client and the walked contexts: kept across builds by a watch session. */
+export interface BuildSession {
+  store: Store;
+  client: RegistryClient;
+  contexts: ContextCache;
+  /** Whether leftovers of killed drydock processes were cleaned up already. */
+  recovered: boolean;
+}
+
+export async function openSession(
+  o: { storeRoot?: string; env?: NodeJS.ProcessEnv; client?: RegistryClient } = {},
+): Promise<BuildSession> {
+  const env = o.env ?? process.env;
+  const store = await Store.open(o.storeRoot !== undefined ? { root: o.storeRoot } : {});
+  // The build's env (not necessarily this process's) says which mirrors to use.
+  const mirrors = env.DRYDOCK_REGISTRY_MIRRORS;
+  const client =
+    o.client ?? new RegistryClient({ envMirrors: false, ...(mirrors ? { mirrors: parseMirrors(mirrors) } : {}) });
+  return { store, client, contexts: new ContextCache(join(store.paths.base, 'stat-cache')), recovered: false };
 }
 
 export interface BuiltImage {
@@ -61,6 +85,21 @@ export interface BuiltImage {
   configDigest: string;
   /** Names it was loaded or pushed under. */
   tags: string[];
+  /** Steps this image asked for that executed (`stage#n`); the others came from the cache. */
+  executed: string[];
+}
+
+/** Where a build's time went, in ms (steps overlap, so the parts need not add up to the total). */
+export interface BuildTimings {
+  /** Walking contexts and digesting what steps read, summed over steps. */
+  hashMs: number;
+  /** From the start of solving until every image's final state was known. */
+  solveMs: number;
+  /** Writing layer blobs, summed over steps. */
+  layerMs: number;
+  /** Writing image configs and manifests, and delivering them (--output, --load, --push). */
+  exportMs: number;
+  totalMs: number;
 }
 
 export interface BuildResult {
@@ -70,6 +109,9 @@ export interface BuildResult {
   /** One per failed step, and one per image that failed only because a dependency did. */
   failures: { image: string; message: string }[];
   lockChanged: boolean;
+  timings: BuildTimings;
+  /** Context directories read, each with the sources steps named in it ('.' for all of it). */
+  inputs: { dir: string; sources: string[] }[];
 }
 
 export class BuildError extends Error {
@@ -112,11 +154,15 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   }
   const epoch = sourceDateEpoch(env);
   const secrets = new Secrets(o.secrets, overrides(o.secretFlags ?? []), o.dir, env, o.cwd ?? o.dir);
-  const store = await Store.open(o.storeRoot !== undefined ? { root: o.storeRoot } : {});
-  // The build's env (not necessarily this process's) says which mirrors to use.
-  const mirrors = env.DRYDOCK_REGISTRY_MIRRORS;
-  const client =
-    o.client ?? new RegistryClient({ envMirrors: false, ...(mirrors ? { mirrors: parseMirrors(mirrors) } : {}) });
+  const started = performance.now();
+  const session =
+    o.session ??
+    (await openSession({
+      env,
+      ...(o.storeRoot !== undefined ? { storeRoot: o.storeRoot } : {}),
+      ...(o.client ? { client: o.client } : {}),
+    }));
+  const { store, client } = session;
 
   const lockFile = join(o.dir, LOCK_FILE);
   const graph: Graph = { ...o.graph, images: targeted };
@@ -129,11 +175,15 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   if (pinned.changed) await writeLock(lockFile, pinned.lock);
 
   return store.withBuild(async () => {
-    await recover(store);
+    if (!session.recovered) {
+      await recover(store);
+      session.recovered = true;
+    }
     const solver = new Solver({
       store,
       client,
       dir: o.dir,
+      contexts: session.contexts,
       args: new Map(o.graph.args.filter((a) => a.value !== undefined).map((a) => [a.name, a.value!])),
       pins: pinned.digests,
       platform,
@@ -145,9 +195,13 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
     });
+    let solvedAt = started;
+    let exportMs = 0;
     const settled = await Promise.allSettled(
       targeted.map(async (image) => {
         const state = await solver.solveImage(image);
+        const exporting = performance.now();
+        solvedAt = Math.max(solvedAt, exporting);
         const made = await writeImage(store, state, epoch);
         const tags = o.tags && o.tags.length > 0 ? [...o.tags] : [...image.tags];
         await deliver(image, made.source, tags, {
@@ -159,16 +213,33 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
           signal: o.signal,
           images: images.length,
         });
+        exportMs += performance.now() - exporting;
         return {
           name: image.name,
           manifestDigest: made.manifestDigest,
           configDigest: made.configDigest,
           tags: o.load && tags.length === 0 ? [`${image.name}:latest`] : tags,
+          executed: solver.executed
+            .filter((s) => s.startsWith(`${image.name}/`))
+            .map((s) => s.slice(image.name.length + 1)),
         };
       }),
     );
-    await solver.saveStatCaches();
-    const result: BuildResult = { images: [], executed: solver.executed, failures: [], lockChanged: pinned.changed };
+    await session.contexts.save();
+    const result: BuildResult = {
+      images: [],
+      executed: solver.executed,
+      failures: [],
+      lockChanged: pinned.changed,
+      inputs: [...solver.inputs].map(([dir, sources]) => ({ dir, sources: [...sources] })),
+      timings: {
+        hashMs: Math.round(solver.timings.hashMs),
+        solveMs: Math.round(solvedAt - started),
+        layerMs: Math.round(solver.timings.layerMs),
+        exportMs: Math.round(exportMs),
+        totalMs: Math.round(performance.now() - started),
+      },
+    };
     for (const failed of solver.failed) result.failures.push({ image: failed.image, message: failed.message });
     for (const [i, s] of settled.entries()) {
       if (s.status === 'fulfilled') result.images.push(s.value);

@@ -10,7 +10,7 @@ import { applyAdd, applyAddUrl, applyCopy, planCopy, resolveChown } from '../cop
 import { Matcher, destIsDir, selectSources, walkContext, type ContextIndex, type Selection } from '../context/index.js';
 import { resolveUser, secureJoin } from '../exec/index.js';
 import type { Store } from '../store/index.js';
-import { commitUpperdir, writeLayerBlob, type Layer } from './layers.js';
+import { commitUpperdir, writeLayerBlob, type Layer, type LayerTimings } from './layers.js';
 import { readRootfs, writeRootfs } from './rootfs.js';
 
 export interface FileNodeBase {
@@ -19,6 +19,7 @@ export interface FileNodeBase {
   lowerdirs: readonly string[];
   epoch: number;
   signal?: AbortSignal;
+  timings?: LayerTimings;
 }
 
 /** Where COPY reads: the context (selection already made, it is part of the cache key) or a stage's filesystem. */
@@ -65,7 +66,7 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
         },
       }),
     );
-    if (planned) return writeLayerBlob(o.store, planned, o.epoch);
+    if (planned) return writeLayerBlob(o.store, planned, o.epoch, o.timings);
   }
   const apply = async (rootfs: string, sourceRoot: string, selection: Selection, fromStage: boolean): Promise<void> => {
     const owner = o.chown ? await resolveChown(rootfs, o.chown) : undefined;
@@ -112,7 +113,7 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
           }
           return writeRootfs(o.store, o.lowerdirs, (rootfs) => apply(rootfs, source, selection, true));
         });
-  return commitUpperdir(o.store, upperdir, o.epoch);
+  return commitUpperdir(o.store, upperdir, o.epoch, o.timings);
 }
 
 /** Descend into a directory only if it lies on, or below, the literal (wildcard-free) part of a source. */
@@ -145,5 +146,5 @@ export async function workdirNode(
       await chown(host, owner.uid, owner.gid);
     }
   });
-  return commitUpperdir(o.store, upperdir, o.epoch);
+  return commitUpperdir(o.store, upperdir, o.epoch, o.timings);
 }

@@ -20,6 +20,11 @@ export interface Layer {
   mediaType: string;
 }
 
+/** Where steps add the time they spend writing layers (a watch cycle reports it). */
+export interface LayerTimings {
+  layerMs: number;
+}
+
 /** Snapshot ids are the diff_id's hex: short enough to keep long overlay lowerdir chains under a page. */
 export const snapshotId = (diffId: string): string => diffId.replace(/^sha256:/, '');
 
@@ -43,9 +48,14 @@ export function layerSnapshot(store: Store, layer: Layer): Promise<string> {
  * Turns a step's upperdir into a layer: blob and snapshot. Returns undefined when the step changed
  * nothing (no layer, as BuildKit drops empty layers). The upperdir is consumed either way.
  */
-export async function commitUpperdir(store: Store, upperdir: string, epoch: number): Promise<Layer | undefined> {
+export async function commitUpperdir(
+  store: Store,
+  upperdir: string,
+  epoch: number,
+  timings?: LayerTimings,
+): Promise<Layer | undefined> {
   try {
-    const layer = await writeLayerBlob(store, await entriesFromUpperdir(upperdir), epoch);
+    const layer = await writeLayerBlob(store, await entriesFromUpperdir(upperdir), epoch, timings);
     if (layer) {
       await store.ensureSnapshot(snapshotId(layer.diffId), async (dir) => {
         // `dir` is an empty directory: rename(2) replaces it with the upperdir in one step.
@@ -67,8 +77,10 @@ export async function writeLayerBlob(
   store: Store,
   entries: readonly LayerEntry[],
   epoch: number,
+  timings?: LayerTimings,
 ): Promise<Layer | undefined> {
   if (entries.length === 0) return undefined;
+  const started = performance.now();
   const file = join(store.paths.tmp, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
   try {
     const written = await writeLayer(entries, file, { epoch });
@@ -76,5 +88,6 @@ export async function writeLayerBlob(
     return { digest: written.digest, diffId: written.diffId, size: written.size, mediaType: written.mediaType };
   } finally {
     await rm(file, { force: true });
+    if (timings) timings.layerMs += performance.now() - started;
   }
 }

@@ -14,7 +14,7 @@ import { resolveUser, runStep, secureJoin, type ExecMount } from '../exec/index.
 import type { MountSpec, Node } from '../graph/types.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_PATH, DEFAULT_SHELL, envEntries, type RuntimeConfig } from './image-config.js';
-import { commitUpperdir, scratchDir, type Layer } from './layers.js';
+import { commitUpperdir, scratchDir, type Layer, type LayerTimings } from './layers.js';
 import { mountRootfs, readRootfs, type MountedRootfs } from './rootfs.js';
 import type { Secrets } from './secrets.js';
 
@@ -39,6 +39,7 @@ export interface RunNodeOptions {
   epoch: number;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  timings?: LayerTimings;
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
@@ -94,7 +95,7 @@ export async function runNode(o: RunNodeOptions): Promise<Layer | undefined> {
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
-    return await commitUpperdir(o.store, upperdir, o.epoch);
+    return await commitUpperdir(o.store, upperdir, o.epoch, o.timings);
   } finally {
     for (const r of release.reverse()) await r();
   }

@@ -8,18 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import PQueue from 'p-queue';
-import {
-  ignorePatterns,
-  Matcher,
-  selectBind,
-  selectSources,
-  StatCache,
-  digestSelection,
-  walkContext,
-  type ContextIndex,
-} from '../context/index.js';
+import { selectBind, selectSources, digestSelection } from '../context/index.js';
 import { ExecError } from '../exec/index.js';
 import type { ImageGraph, MountSpec, Node, Source, StageGraph } from '../graph/types.js';
 import { instructionLine, oneLine } from '../graph/render-instruction.js';
@@ -31,6 +21,7 @@ import { expandWord } from './expand.js';
 import { absoluteDest, copyNode, workdirNode, type CopyFrom } from './file-nodes.js';
 import { applyNode, DEFAULT_SHELL, startStage, wordVars, type ConfigState } from './image-config.js';
 import { pullImage } from './images.js';
+import type { ContextCache } from './contexts.js';
 import { SCRATCH_STATE, cacheKey, configState, imageState, layerState } from './keys.js';
 import { layerSnapshot, type Layer } from './layers.js';
 import { lockKey } from './lock.js';
@@ -43,6 +34,8 @@ export interface SolverOptions {
   client: RegistryClient;
   /** The config's directory: image contexts are relative to it. */
   dir: string;
+  /** Where contexts are walked and kept (a watch session keeps one across builds). */
+  contexts: ContextCache;
   /** Every build arg with a value. */
   args: ReadonlyMap<string, string>;
   /** `lockKey(use)` → pinned manifest digest, for every image the graph reads. */
@@ -83,25 +76,21 @@ export class StepFailed extends Error {
   }
 }
 
-interface ImageContext {
-  dir: string;
-  index: ContextIndex;
-  filtered: boolean;
-  statCache: StatCache;
-}
-
 const FILE_OPS = new Set(['run', 'copy', 'add', 'workdir']);
 
 export class Solver {
   private readonly stages = new Map<string, Promise<StageState>>();
   private readonly images = new Map<string, Promise<StageState>>();
   private readonly snapshots = new Map<string, Promise<string>>();
-  private readonly contexts = new Map<string, Promise<ImageContext>>();
   private readonly queue: PQueue;
   /** Executed (not cached) file nodes, by `image/stage#index`: what the cache tests count. */
   readonly executed: string[] = [];
   /** Every step that failed, once each (the images that needed it fail with DependencyFailed). */
   readonly failed: StepFailed[] = [];
+  /** Context directory → the sources steps read from it (as written, args expanded; '.' for all): what a watcher watches. */
+  readonly inputs = new Map<string, Set<string>>();
+  /** ms spent hashing inputs (walking contexts, digesting selections) and writing layers, summed over steps. */
+  readonly timings = { hashMs: 0, layerMs: 0 };
 
   constructor(private readonly o: SolverOptions) {
     this.queue = new PQueue({ concurrency: o.concurrency ?? Math.max(2, Math.min(8, availableParallelism())) });
@@ -110,14 +99,6 @@ export class Solver {
   /** The final state of an image's target stage. */
   solveImage(image: ImageGraph): Promise<StageState> {
     return this.stage(image, image.target);
-  }
-
-  /** Saves what the build learnt about context files (so the next no-op build reads none). */
-  async saveStatCaches(): Promise<void> {
-    for (const ctx of this.contexts.values()) {
-      const c = await ctx.catch(() => undefined);
-      await c?.statCache.save();
-    }
   }
 
   /** Snapshots of a state's layers, top first: overlay lowerdirs. */
@@ -332,7 +313,7 @@ export class Solver {
     };
     const vars = wordVars(state.config, stageArgs);
     const x = (word: string): string => expandWord(word, vars);
-    const base = { store: o.store, epoch: o.epoch, ...(o.signal ? { signal: o.signal } : {}) };
+    const base = { store: o.store, epoch: o.epoch, timings: this.timings, ...(o.signal ? { signal: o.signal } : {}) };
     // The epoch is in every layer's timestamps: layers made under another one are other layers.
     reads.epoch = String(o.epoch);
     const key = (args: Record<string, string>): string =>
@@ -355,9 +336,12 @@ export class Solver {
           if (!from) {
             sources.push(undefined);
           } else if (from.kind === 'context') {
+            const hashing = performance.now();
             const ctx = await this.context(image);
+            this.reads(ctx.dir, [m.type === 'bind' ? (m.source ?? '.') : '.']);
             const selection = selectBind(ctx.index, m.type === 'bind' ? (m.source ?? '.') : '.');
             reads[`mount:${i}`] = (await digestSelection(ctx.dir, selection, ctx.statCache, ctx.index)).digest;
+            this.timings.hashMs += performance.now() - hashing;
             sources.push({ kind: 'context', dir: ctx.dir, index: ctx.index, filtered: ctx.filtered });
           } else {
             const dep = await this.source(image, from);
@@ -393,10 +377,13 @@ export class Solver {
         let from: CopyFrom;
         const fromSource = node.op === 'copy' ? node.from : ({ kind: 'context' } as const);
         if (fromSource.kind === 'context') {
+          const hashing = performance.now();
           const ctx = await this.context(image);
+          this.reads(ctx.dir, sources);
           const selection =
             sources.length > 0 ? selectSources(ctx.index, { sources, dest, ...(exclude ? { exclude } : {}) }) : [];
           reads.context = (await digestSelection(ctx.dir, selection, ctx.statCache, ctx.index)).digest;
+          this.timings.hashMs += performance.now() - hashing;
           from = { kind: 'context', dir: ctx.dir, selection, index: ctx.index };
         } else {
           const dep = await this.source(image, fromSource);
@@ -430,20 +417,14 @@ export class Solver {
     }
   }
 
-  private context(image: ImageGraph): Promise<ImageContext> {
-    const dir = join(this.o.dir, image.context);
-    const key = `${dir}\0${image.ignore.join('\n')}`;
-    let p = this.contexts.get(key);
-    if (!p) {
-      p = (async () => {
-        const patterns = await ignorePatterns(dir, image);
-        const index = await walkContext(dir, new Matcher(patterns));
-        const file = join(this.o.store.paths.base, 'stat-cache', `${sha(dir)}.json`);
-        return { dir, index, filtered: patterns.length > 0, statCache: await StatCache.load(file) };
-      })();
-      this.contexts.set(key, p);
-    }
-    return p;
+  private reads(dir: string, sources: readonly string[]): void {
+    let set = this.inputs.get(dir);
+    if (!set) this.inputs.set(dir, (set = new Set()));
+    for (const source of sources) set.add(source);
+  }
+
+  private context(image: ImageGraph) {
+    return this.o.contexts.get(this.o.dir, image);
   }
 }
 
@@ -454,8 +435,6 @@ function mountFrom(m: MountSpec): Source | undefined {
 }
 
 const isUrl = (s: string): boolean => /^https?:\/\//.test(s);
-
-const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** ADD <url> without a checksum: its content is only known by fetching it, so the key holds the fetched digest. */
 async function fetchDigests(urls: readonly string[]): Promise<string> {
