@@ -19,7 +19,11 @@ Commands:
     --secret SPEC         id=ID,src=FILE or id=ID,env=VAR: overrides the config's source
     --no-cache            execute every step, ignoring cached results
     --update-lock         re-resolve base images and rewrite images.lock.json
-    --progress MODE       auto (steps), plain (steps and RUN output) or quiet
+    --progress MODE       auto (steps), plain (steps and RUN output), quiet, or json (--watch)
+    -w, --watch           rebuild on every change to what the images read, until Ctrl-C
+    --run                 with --watch: (re)start the built image as a container (one image)
+    --on-build CMD        with --watch: run a shell command after each successful build
+    --verbose             with --watch: show where each rebuild's time went
   prune                 Remove cached layers and blobs nothing references
     --all                 remove every cache record too (an empty cache)
     --older-than AGE      first drop cache records unused for AGE (30m, 12h, 7d)
@@ -71,10 +75,22 @@ Options:
   --no-cache        execute every step
   --update-lock     re-resolve every image the build reads; rewrite images.lock.json
   --progress MODE   auto: one line per step; plain: also RUN output (secret values masked);
-                    quiet: only the result
+                    quiet: only the result; json (with --watch): one JSON object per event
+  -w, --watch       stay running: rebuild whenever a file the images read changes (COPY/ADD
+                    and bind-mount sources after ignore rules, the config and its modules),
+                    only the steps whose inputs changed; a change during a build cancels it.
+                    Outputs (--load, --push, --output) are refreshed after each build
+  --run             with --watch: start the built image as a container (runc, host network,
+                    output prefixed with its name); restarted after each rebuild
+  --on-build CMD    with --watch: run CMD (sh -c) after each successful build, with
+                    DRYDOCK_IMAGE and DRYDOCK_DIGEST set
+  --verbose         with --watch: each rebuild's latency, event → hash → solve → layers →
+                    export → restart
 
 Prints one line per image: its name, manifest digest and tags. Exit status 1 when a step
-fails; other images that do not depend on it are still built.
+fails; other images that do not depend on it are still built. With --watch, each finished
+build prints \`{"event":"build-finished","image":…,"digest":…,"durationMs":…,"rebuilt":[…]}\`
+under --progress json; Ctrl-C stops the build and the container, exit status 130.
 
 Global options (-c, --arg, --no-color): see drydock --help.
 `,

@@ -29,6 +29,10 @@ export const commandOptions = {
     push: { type: 'boolean' },
     tag: { type: 'string', short: 't', multiple: true },
     progress: { type: 'string' },
+    watch: { type: 'boolean', short: 'w' },
+    run: { type: 'boolean' },
+    'on-build': { type: 'string' },
+    verbose: { type: 'boolean' },
   },
   prune: {
     all: { type: 'boolean' },

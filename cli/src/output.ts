@@ -65,6 +65,11 @@ export class Output {
     this.stderr.write(this.paint(errors > 0 ? 'red' : 'yellow', summary.join(', '), this.stderr) + '\n');
   }
 
+  /** Diagnostics as plain lines, without the summary: for text carried elsewhere (watch events). */
+  diagnosticText(list: readonly Diagnostic[]): string {
+    return list.map((d) => formatDiagnostic(d, (file) => this.relative(file))).join('\n');
+  }
+
   /** `ok` in green (on a terminal). */
   ok(line = 'ok'): void {
     this.print(this.paint('green', line, this.stdout));

@@ -70,7 +70,7 @@ export async function main(
  * The diagnostics a user error carries. Matched by shape, not `instanceof`: a config may load
  * its own copy of drydock (npx, a nested node_modules) whose DiagnosticError is another class.
  */
-function diagnosticsOf(err: unknown): readonly Diagnostic[] | undefined {
+export function diagnosticsOf(err: unknown): readonly Diagnostic[] | undefined {
   if (err instanceof Error && err.name === 'DiagnosticError' && 'diagnostics' in err) {
     const list = (err as { diagnostics: unknown }).diagnostics;
     if (Array.isArray(list) && list.length > 0) return list as Diagnostic[];

@@ -11,3 +11,4 @@ export { renderGraph, type GraphFormat } from './graph/render.js';
 export { loadProject, type Project, type ProjectOptions } from './project.js';
 export * from './dockerfile/index.js';
 export * from './engine/index.js';
+export * from './watch/index.js';

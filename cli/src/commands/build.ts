@@ -3,8 +3,9 @@ import { flag, openProject, stringOption, type Command, type CommandContext } fr
 import { checkImageNames } from '../images.js';
 import { UsageError } from '../usage.js';
 import { engineErrorMessage } from '../engine-errors.js';
+import { watchCommand } from './watch.js';
 
-const PROGRESS = ['auto', 'plain', 'quiet'] as const;
+const PROGRESS = ['auto', 'plain', 'quiet', 'json'] as const;
 type Progress = (typeof PROGRESS)[number];
 
 /** `drydock build [IMAGE...]`: build with drydock's own engine; deliver with --output, --load, --push. */
@@ -12,6 +13,14 @@ export const build: Command = async (ctx) => {
   const progress = (stringOption(ctx, 'progress') ?? 'auto') as Progress;
   if (!PROGRESS.includes(progress)) {
     throw new UsageError(`--progress ${progress}: expected ${PROGRESS.join(', ')}`, 'build');
+  }
+  const watching = flag(ctx, 'watch');
+  if (progress === 'json' && !watching) throw new UsageError('--progress json: only with --watch', 'build');
+  for (const name of ['run', 'on-build', 'verbose']) {
+    if (ctx.line.options.has(name) && !watching) throw new UsageError(`--${name}: only with --watch`, 'build');
+  }
+  if (flag(ctx, 'run') && ctx.line.options.has('on-build')) {
+    throw new UsageError('--run and --on-build: choose one', 'build');
   }
   const project = await openProject(ctx);
   const images = [...new Set(ctx.line.positionals)];
@@ -21,6 +30,28 @@ export const build: Command = async (ctx) => {
     const v = ctx.line.options.get(name);
     return Array.isArray(v) ? v : [];
   };
+  if (watching) {
+    if (flag(ctx, 'run') && (images.length === 0 ? project.graph.images.length : images.length) !== 1) {
+      throw new UsageError('--run starts one image: name it (drydock build --watch --run IMAGE)', 'build');
+    }
+    return watchCommand(ctx, {
+      progress,
+      verbose: flag(ctx, 'verbose'),
+      run: flag(ctx, 'run'),
+      onBuild: stringOption(ctx, 'on-build'),
+      build: {
+        images,
+        ...(target !== undefined ? { target } : {}),
+        secretFlags: list('secret'),
+        outputs: list('output'),
+        tags: list('tag'),
+        noCache: flag(ctx, 'no-cache'),
+        updateLock: flag(ctx, 'update-lock'),
+        load: flag(ctx, 'load'),
+        push: flag(ctx, 'push'),
+      },
+    });
+  }
   // Ctrl-C (or SIGTERM) cancels: running steps are killed and cleaned up, finished ones stay cached.
   const abort = new AbortController();
   const cancel = (): void => abort.abort(new Error('build cancelled'));
@@ -43,7 +74,7 @@ export const build: Command = async (ctx) => {
       updateLock: flag(ctx, 'update-lock'),
       load: flag(ctx, 'load'),
       push: flag(ctx, 'push'),
-      onEvent: (event) => report(ctx, progress, event),
+      onEvent: (event) => report(ctx, progress as Exclude<Progress, 'json'>, event),
     });
     for (const image of result.images) {
       const as = image.tags.length > 0 ? `  ${image.tags.join(', ')}` : '';
@@ -77,7 +108,7 @@ export const build: Command = async (ctx) => {
   }
 };
 
-function report(ctx: CommandContext, progress: Progress, event: BuildEvent): void {
+function report(ctx: CommandContext, progress: Exclude<Progress, 'json'>, event: BuildEvent): void {
   if (progress === 'quiet') return;
   if (event.type === 'pull') {
     if (progress === 'plain') ctx.out.note(`pulled ${event.ref}@${event.digest}`);

@@ -29,6 +29,8 @@ export interface RunStepOptions {
   network?: 'host' | 'none';
   privileged?: boolean;
   signal?: AbortSignal;
+  /** How an abort stops the process (default: SIGKILL at once). */
+  stop?: { signal: string; timeoutMs: number };
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
@@ -109,6 +111,7 @@ export async function runStep(o: RunStepOptions): Promise<void> {
       id,
       bundle: dir,
       ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.stop ? { stop: o.stop } : {}),
       onOutput: (stream, chunk) => {
         tail.push(chunk);
         o.onOutput?.(stream, chunk);

@@ -17,6 +17,8 @@ export function runContainer(o: {
   id: string;
   bundle: string;
   signal?: AbortSignal;
+  /** On abort, send this signal first and SIGKILL only if the process outlives `timeoutMs` (a service stops cleanly). */
+  stop?: { signal: string; timeoutMs: number };
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }): Promise<RuncResult> {
   return new Promise((resolve, reject) => {
@@ -24,10 +26,14 @@ export function runContainer(o: {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let cancelled = false;
+    let timer: NodeJS.Timeout | undefined;
     const kill = (): void => {
       cancelled = true;
       // The container may not have started yet; runc kill then fails and the process exit does the rest.
-      tool('runc', ['--root', RUNC_ROOT, 'kill', o.id, 'KILL']).catch(() => child.kill('SIGKILL'));
+      const hard = (): void => void tool('runc', ['--root', RUNC_ROOT, 'kill', o.id, 'KILL']).catch(() => child.kill('SIGKILL'));
+      if (!o.stop) return hard();
+      tool('runc', ['--root', RUNC_ROOT, 'kill', o.id, o.stop.signal]).catch(hard);
+      timer = setTimeout(hard, o.stop.timeoutMs);
     };
     if (o.signal?.aborted) kill();
     o.signal?.addEventListener('abort', kill, { once: true });
@@ -35,6 +41,7 @@ export function runContainer(o: {
     child.stderr.on('data', (d: Buffer) => o.onOutput?.('stderr', d));
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       o.signal?.removeEventListener('abort', kill);
       tool('runc', ['--root', RUNC_ROOT, 'delete', '--force', o.id])
         .catch(() => undefined)

@@ -1,0 +1,319 @@
+/**
+ * `drydock build --watch`: one warm process that rebuilds on save. It keeps the store, the
+ * registry client and every walked context (with its stat cache) between builds; file events go
+ * through the debouncer straight into the contexts (only the changed paths are re-stated), and
+ * the content-hashed solver re-runs only the steps whose inputs changed. A change during a build
+ * cancels it (its runc containers are killed; finished steps stay cached) and a new one starts
+ * from what is still valid. Config edits reload and recompile the config; an error is reported
+ * and the last good build stays in place. After each successful build the outputs are refreshed
+ * by build() itself, and `run` restarts the image as a container, or `onBuild` runs a command.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { watch as chokidar, type FSWatcher } from 'chokidar';
+import { build, openSession, type BuildOptions, type BuildResult, type BuildSession } from '../engine/build.js';
+import type { Graph } from '../graph/types.js';
+import type { SecretSpecs } from '../dsl/types.js';
+import { startContainer, type RunningContainer } from './container.js';
+import { Debouncer, type DebounceOptions } from './debounce.js';
+import type { WatchEvent } from './events.js';
+import { Inputs } from './inputs.js';
+
+/** What a (re)load of the config gives: the CLI's loadProject. */
+export interface LoadedProject {
+  graph: Graph;
+  dir: string;
+  secrets: SecretSpecs;
+  /** The config file and the local modules it imports. */
+  dependencies: string[];
+}
+
+export interface WatchOptions {
+  /** The config file: watched even while it fails to load. */
+  configFile: string;
+  /** Loads and compiles the project; throws a DiagnosticError (or any error) when it cannot. */
+  load: () => Promise<LoadedProject>;
+  /** Build options other than the project's own (images, target, outputs, load, push, tags, args…). */
+  build?: Omit<BuildOptions, 'graph' | 'dir' | 'secrets' | 'session' | 'signal' | 'onEvent' | 'storeRoot'>;
+  storeRoot?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Start the built image as a container after each successful build (one image only). */
+  run?: boolean;
+  /** A shell command to run after each successful build instead (DRYDOCK_IMAGE, DRYDOCK_DIGEST set). */
+  onBuild?: string;
+  debounce?: DebounceOptions;
+  /** Stops watching: the running build is cancelled, the container stopped. */
+  signal: AbortSignal;
+  onEvent: (event: WatchEvent) => void;
+  /** How a load error is reported (the CLI renders diagnostics with their source lines). */
+  describeError?: (error: unknown) => string;
+}
+
+/** Resolves once `signal` aborts and everything it started has stopped. */
+export async function watchBuild(o: WatchOptions): Promise<void> {
+  return new Watch(o).start();
+}
+
+class Watch {
+  private session!: BuildSession;
+  private project: LoadedProject | undefined;
+  private inputs = new Inputs([], []);
+  private watcher: FSWatcher | undefined;
+  private watched = new Set<string>();
+  private readonly debouncer: Debouncer;
+  /** The build in progress, if any, and how to cancel it. */
+  private current: { done: Promise<void>; abort: AbortController } | undefined;
+  /** Cycles run one at a time. */
+  private queue: Promise<void> = Promise.resolve();
+  private container: RunningContainer | undefined;
+  private hook: ChildProcess | undefined;
+  /** Context sources read by the last builds, by context directory (kept when a build fails early). */
+  private readonly sources = new Map<string, Set<string>>();
+  private cycle = 0;
+  private readonly rechecks = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly o: WatchOptions) {
+    this.debouncer = new Debouncer((paths, firstAt) => this.schedule(paths, firstAt), o.debounce);
+  }
+
+  async start(): Promise<void> {
+    this.session = await openSession({
+      ...(this.o.storeRoot !== undefined ? { storeRoot: this.o.storeRoot } : {}),
+      ...(this.o.env ? { env: this.o.env } : {}),
+    });
+    const stopped = new Promise<void>((resolve) => {
+      if (this.o.signal.aborted) resolve();
+      this.o.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    this.schedule(new Set([this.o.configFile]), performance.now(), true);
+    await stopped;
+    this.debouncer.close();
+    for (const timer of this.rechecks) clearTimeout(timer);
+    this.current?.abort.abort(new Error('watch stopped'));
+    await this.queue;
+    await this.watcher?.close();
+    await this.stopContainer();
+    this.stopHook();
+  }
+
+  /** Called for every file event chokidar reports. */
+  private onFile(abs: string, type: string): void {
+    const kind = this.inputs.relevant(abs);
+    if (!kind) return;
+    this.debouncer.push(abs);
+    // The build in progress read something that just changed: its result would be stale.
+    this.current?.abort.abort(new Error('superseded by a newer change'));
+    if (type === 'change' || type === 'add') this.recheck(abs);
+  }
+
+  /**
+   * chokidar drops a file's 'change' that follows another within 50 ms (its throttle), so a
+   * second save right after the first (or during the build the first started) would be lost.
+   * Each change is checked again once that window has passed: if the file moved on, it is a
+   * change of its own.
+   */
+  private recheck(abs: string): void {
+    const seen = fingerprint(abs);
+    const timer = setTimeout(() => {
+      this.rechecks.delete(timer);
+      if (fingerprint(abs) !== seen) this.onFile(abs, 'change');
+    }, RECHECK_MS);
+    this.rechecks.add(timer);
+  }
+
+  private schedule(paths: Set<string>, firstAt: number, initial = false): void {
+    this.queue = this.queue
+      .then(() => this.runCycle(paths, firstAt, initial))
+      .catch((error: unknown) => {
+        this.o.onEvent({ event: 'error', error: errorText(error) });
+      });
+  }
+
+  private async runCycle(paths: Set<string>, firstAt: number, initial: boolean): Promise<void> {
+    if (this.o.signal.aborted) return;
+    const cycle = ++this.cycle;
+    const startedAt = performance.now();
+    if (!initial) this.o.onEvent({ event: 'change', cycle, paths: [...paths] });
+    const configChanged = initial || [...paths].some((p) => this.inputs.relevant(p) === 'config');
+    if (configChanged) {
+      try {
+        this.project = await this.o.load();
+        if (!initial) this.o.onEvent({ event: 'config-reloaded', cycle });
+      } catch (error) {
+        this.o.onEvent({ event: 'config-error', cycle, error: this.o.describeError?.(error) ?? errorText(error) });
+        await this.updateWatcher();
+        return;
+      }
+    }
+    const project = this.project;
+    if (!project) return;
+    await this.session.contexts.changed(paths);
+    const abort = new AbortController();
+    const stop = (): void => abort.abort(new Error('watch stopped'));
+    this.o.signal.addEventListener('abort', stop, { once: true });
+    let result: BuildResult | undefined;
+    let failure: unknown;
+    const images = this.o.build?.images?.length ? this.o.build.images : project.graph.images.map((i) => i.name);
+    this.o.onEvent({ event: 'build-started', cycle, images: [...images] });
+    const done = (async () => {
+      try {
+        result = await build({
+          ...this.o.build,
+          graph: project.graph,
+          dir: project.dir,
+          secrets: project.secrets,
+          session: this.session,
+          signal: abort.signal,
+          ...(this.o.env ? { env: this.o.env } : {}),
+          onEvent: (event) => this.o.onEvent({ event: 'step', cycle, step: event }),
+        });
+      } catch (error) {
+        failure = error;
+      }
+    })();
+    this.current = { done, abort };
+    await done;
+    this.current = undefined;
+    this.o.signal.removeEventListener('abort', stop);
+    if (result) this.remember(result);
+    await this.updateWatcher();
+    if (abort.signal.aborted) {
+      this.o.onEvent({ event: 'build-cancelled', cycle, reason: errorText(abort.signal.reason) });
+      return;
+    }
+    if (!result) {
+      this.o.onEvent({ event: 'build-failed', cycle, error: this.o.describeError?.(failure) ?? errorText(failure) });
+      return;
+    }
+    const finishedAt = performance.now();
+    for (const f of result.failures) this.o.onEvent({ event: 'build-failed', cycle, image: f.image, error: f.message });
+    if (result.failures.length > 0) return;
+    let restartMs = 0;
+    if (this.o.run || this.o.onBuild) {
+      const restarting = performance.now();
+      await this.afterBuild(result);
+      restartMs = performance.now() - restarting;
+    }
+    for (const image of result.images) {
+      this.o.onEvent({
+        event: 'build-finished',
+        cycle,
+        image: image.name,
+        digest: image.manifestDigest,
+        durationMs: Math.round(finishedAt + restartMs - firstAt),
+        rebuilt: image.executed,
+        timings: {
+          waitMs: Math.round(startedAt - firstAt),
+          hashMs: result.timings.hashMs,
+          solveMs: result.timings.solveMs,
+          layerMs: result.timings.layerMs,
+          exportMs: result.timings.exportMs,
+          restartMs: Math.round(restartMs),
+        },
+      });
+    }
+  }
+
+  private remember(result: BuildResult): void {
+    for (const { dir, sources } of result.inputs) {
+      let set = this.sources.get(dir);
+      if (!set) this.sources.set(dir, (set = new Set()));
+      for (const s of sources) set.add(s);
+    }
+  }
+
+  /** Watches what the last build read, plus the config's modules; unwatches what it no longer reads. */
+  private async updateWatcher(): Promise<void> {
+    const contexts = await this.session.contexts.walked();
+    const configFiles = new Set([this.o.configFile, ...(this.project?.dependencies ?? [])]);
+    this.inputs = new Inputs(
+      configFiles,
+      contexts
+        .filter((c) => this.sources.has(c.dir))
+        .map((c) => ({ dir: c.dir, matcher: c.matcher, sources: [...this.sources.get(c.dir)!] })),
+    );
+    const roots = new Set(this.inputs.roots());
+    if (!this.watcher) {
+      this.watcher = chokidar([...roots], {
+        ignoreInitial: true,
+        ignored: (path, stats) => this.inputs.ignored(path, stats ? stats.isDirectory() : undefined),
+      });
+      for (const type of ['add', 'change', 'unlink', 'addDir', 'unlinkDir'] as const) {
+        this.watcher.on(type, (path: string) => this.onFile(path, type));
+      }
+      this.watcher.on('error', (error) => this.o.onEvent({ event: 'error', error: errorText(error) }));
+      await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+      this.watched = roots;
+      this.o.onEvent({ event: 'watching', paths: [...roots] });
+      return;
+    }
+    const added = [...roots].filter((r) => !this.watched.has(r));
+    const removed = [...this.watched].filter((r) => !roots.has(r));
+    if (added.length > 0) this.watcher.add(added);
+    if (removed.length > 0) this.watcher.unwatch(removed);
+    this.watched = roots;
+    if (added.length > 0 || removed.length > 0) this.o.onEvent({ event: 'watching', paths: [...roots] });
+  }
+
+  private async afterBuild(result: BuildResult): Promise<void> {
+    const image = result.images[0];
+    if (!image) return;
+    if (this.o.run) {
+      await this.stopContainer();
+      const container = await startContainer({
+        store: this.session.store,
+        manifestDigest: image.manifestDigest,
+        onOutput: (stream, text) => this.o.onEvent({ event: 'container-output', image: image.name, stream, text }),
+      });
+      this.container = container;
+      this.o.onEvent({ event: 'container-started', image: image.name, digest: image.manifestDigest });
+      void container.exited.then(
+        (code) => {
+          if (code !== null) this.o.onEvent({ event: 'container-exited', image: image.name, exitCode: code });
+        },
+        (error: unknown) => this.o.onEvent({ event: 'error', error: errorText(error) }),
+      );
+    } else if (this.o.onBuild) {
+      this.stopHook();
+      const hook = spawn('sh', ['-c', this.o.onBuild], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...(this.o.env ?? process.env), DRYDOCK_IMAGE: image.name, DRYDOCK_DIGEST: image.manifestDigest },
+      });
+      this.hook = hook;
+      hook.stdout.on('data', (d: Buffer) =>
+        this.o.onEvent({ event: 'hook-output', stream: 'stdout', text: d.toString('utf8') }),
+      );
+      hook.stderr.on('data', (d: Buffer) =>
+        this.o.onEvent({ event: 'hook-output', stream: 'stderr', text: d.toString('utf8') }),
+      );
+      hook.on('close', (code) => {
+        if (this.hook === hook) this.hook = undefined;
+        this.o.onEvent({ event: 'hook-exited', exitCode: code ?? 1 });
+      });
+    }
+  }
+
+  private async stopContainer(): Promise<void> {
+    const container = this.container;
+    this.container = undefined;
+    if (container) await container.stop();
+  }
+
+  private stopHook(): void {
+    this.hook?.kill('SIGTERM');
+    this.hook = undefined;
+  }
+}
+
+/** Longer than chokidar's 50 ms change throttle. */
+const RECHECK_MS = 60;
+
+/** What tells one version of a file from the next without reading it. */
+function fingerprint(abs: string): string {
+  const st = statSync(abs, { throwIfNoEntry: false });
+  return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : 'missing';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
