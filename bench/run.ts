@@ -7,14 +7,25 @@
  *
  * Environment: BENCH_REPEAT (warm scenarios run this many times, the median is reported; default 5),
  * BENCH_KEEP=1 (keep the temp dir), BENCH_SKIP_DRYDOCK=1 (BuildKit side only),
- * BENCH_CPU_PROF=1 (drydock runs under node --cpu-prof; profiles land in the logs folder).
+ * BENCH_CPU_PROF=1 (drydock runs under node --cpu-prof; profiles land in the logs folder),
+ * BENCH_WATCH_EDITS (edits per kind in the watch section; default 20), BENCH_WATCH_REBUILDS
+ * (consecutive rebuilds for the watch memory check; default 500; 0 skips it).
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { existsSync, writeFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, tail, type MemoryPeak, type Run } from './proc.js';
+import {
+  percentile,
+  rssMB,
+  timeEdits,
+  WatchProcess,
+  type WatchEdit,
+  type WatchKindResult,
+  type WatchMemoryResult,
+} from './watch.js';
 import { EDIT_ASSET, EDIT_SOURCE, IMAGES, TOUCH_FILE, editAsset, editSource, generateWorkload } from './workload.js';
 
 const DOCKER = '/usr/bin/docker';
@@ -38,6 +49,8 @@ const RESULTS = join(ROOT, 'bench/results');
 const LOGS = join(RESULTS, 'logs');
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 5) || 5);
 const SKIP_DRYDOCK = process.env.BENCH_SKIP_DRYDOCK === '1';
+const WATCH_EDITS = Math.max(1, Number(process.env.BENCH_WATCH_EDITS ?? 20) || 20);
+const WATCH_REBUILDS = Math.max(0, Number(process.env.BENCH_WATCH_REBUILDS ?? 500));
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 
 class BuildFailed extends Error {}
@@ -268,6 +281,136 @@ async function runScenario(b: Builders, s: Scenario, editRound: { n: number }): 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Watch: edit-to-image latency in a warm `drydock build --watch`, against BuildKit's rebuild
+
+interface WatchReport {
+  kinds: Record<string, WatchKindResult>;
+  /** A COPY-only change on an example (examples/monorepo, image web): p50 ms. */
+  example: { title: string; edits: number; p50Ms: number; p95Ms: number };
+  memory: WatchMemoryResult | null;
+  note: string;
+}
+
+function watchProcess(args: readonly string[], home: string): WatchProcess {
+  return new WatchProcess(
+    process.execPath,
+    [CLI, '--no-color', 'build', '--watch', '--progress', 'json', ...args],
+    drydockEnv(home),
+    ROOT,
+  );
+}
+
+const ready = (images: readonly string[]) => {
+  const left = new Set(images);
+  return (e: Record<string, unknown>) => {
+    if (e.event === 'build-finished') left.delete(e.image as string);
+    return left.size === 0;
+  };
+};
+
+async function watchSection(b: Builders, tmp: string, editRound: { n: number }): Promise<WatchReport> {
+  const kinds: WatchEdit[] = [
+    {
+      key: 'asset',
+      title: "edit 1 asset (only COPY'd, 20,000-file layer)",
+      image: 'assets',
+      edit: (round) => editAsset(b.work, round),
+    },
+    { key: 'source', title: 'edit 1 source file (feeds a RUN step)', image: 'api', edit: (r) => editSource(b.work, r) },
+  ];
+  const w = watchProcess(['-c', b.work], b.home);
+  const samples: Record<string, number[]> = {};
+  let memory: WatchMemoryResult | null = null;
+  try {
+    await w.next(ready(IMAGES), 0);
+    for (const kind of kinds) {
+      const s = await timeEdits(w, kind, WATCH_EDITS, editRound.n + 1);
+      editRound.n += WATCH_EDITS;
+      samples[kind.key] = s;
+      process.stderr.write(
+        `[bench] watch ${kind.key}: p50 ${percentile(s, 50).toFixed(0)} ms, p95 ${percentile(s, 95).toFixed(0)} ms\n`,
+      );
+    }
+    if (WATCH_REBUILDS > 0) {
+      const rss: number[] = [];
+      const step = Math.max(1, Math.round(WATCH_REBUILDS / 10));
+      for (let done = 0; done < WATCH_REBUILDS; done += step) {
+        const n = Math.min(step, WATCH_REBUILDS - done);
+        await timeEdits(w, kinds[1]!, n, editRound.n + 1);
+        editRound.n += n;
+        rss.push(rssMB(w.pid));
+      }
+      memory = { rebuilds: WATCH_REBUILDS, rssMB: rss, growthMB: Math.round((rss.at(-1)! - rss[0]!) * 10) / 10 };
+      process.stderr.write(`[bench] watch memory over ${WATCH_REBUILDS} rebuilds: ${rss.join(', ')} MB\n`);
+    }
+    if (w.failures().length > 0) throw new BuildFailed(JSON.stringify(w.failures()[0]));
+  } finally {
+    await w.stop();
+  }
+  // BuildKit's rebuild for the same edits, measured after the watch stopped (nothing else running).
+  const kindResults: Record<string, WatchKindResult> = {};
+  for (const kind of kinds) {
+    const k: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      kind.edit(++editRound.n);
+      k.push((await buildkitBuild(b, `watch-${kind.key}-buildkit-${i + 1}`)).seconds);
+    }
+    const s = samples[kind.key]!;
+    const bk = median(k);
+    const p50 = percentile(s, 50);
+    kindResults[kind.key] = {
+      title: kind.title,
+      edits: s.length,
+      p50Ms: Math.round(p50),
+      p95Ms: Math.round(percentile(s, 95)),
+      buildkitSeconds: round3(bk),
+      ratio: round3(p50 / 1000 / bk),
+      samplesMs: s.map((x) => Math.round(x)),
+    };
+  }
+  return {
+    kinds: kindResults,
+    example: await watchExample(tmp),
+    memory,
+    note: "ms from the file write to the image's build-finished event of drydock build --watch --progress json; BuildKit: docker build of the three images after the same edit, median of 3",
+  };
+}
+
+/** examples/monorepo, image web (a static site COPY'd onto busybox): a COPY-only change. */
+async function watchExample(tmp: string): Promise<WatchReport['example']> {
+  const root = join(tmp, 'example');
+  const dir = join(root, 'monorepo');
+  await cp(join(ROOT, 'examples/monorepo'), dir, { recursive: true });
+  await symlink(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+  const page = join(dir, 'services/web/public/index.html');
+  const original = await readFile(page, 'utf8');
+  const w = watchProcess(['-c', dir, 'web'], join(tmp, 'home-example'));
+  try {
+    await w.next(ready(['web']), 0);
+    const s = await timeEdits(
+      w,
+      {
+        key: 'example',
+        title: '',
+        image: 'web',
+        edit: (round) => writeFileSync(page, `${original}<!-- edit ${round} -->\n`),
+      },
+      WATCH_EDITS,
+      1,
+    );
+    process.stderr.write(`[bench] watch example (monorepo web): p50 ${percentile(s, 50).toFixed(0)} ms\n`);
+    return {
+      title: 'examples/monorepo web: edit services/web/public/index.html (COPY only)',
+      edits: s.length,
+      p50Ms: Math.round(percentile(s, 50)),
+      p95Ms: Math.round(percentile(s, 95)),
+    };
+  } finally {
+    await w.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Reproducibility: two builds from two empty stores, OCI layouts compared
 
 interface Reproducibility {
@@ -393,6 +536,33 @@ function goals(results: Record<string, ScenarioResult>, repro: Reproducibility |
   return out;
 }
 
+function watchGoals(watch: WatchReport | null): Goal[] {
+  if (!watch) return [];
+  const out: Goal[] = [
+    {
+      goal: 'watch: COPY-only change on an example, p50 < 250 ms',
+      measured: `${watch.example.p50Ms} ms`,
+      pass: watch.example.p50Ms < 250,
+    },
+  ];
+  for (const k of Object.values(watch.kinds)) {
+    out.push({
+      goal: `watch: ${k.title}, p50 ≤ 0.25× BuildKit`,
+      measured: `${k.ratio.toFixed(2)}×`,
+      pass: k.ratio <= 0.25,
+    });
+  }
+  if (watch.memory) {
+    const first = watch.memory.rssMB[0]!;
+    out.push({
+      goal: `watch: memory stable over ${watch.memory.rebuilds} rebuilds (growth < 10%)`,
+      measured: `${first} → ${watch.memory.rssMB.at(-1)} MB`,
+      pass: watch.memory.growthMB < first * 0.1,
+    });
+  }
+  return out;
+}
+
 async function writeJson(path: string, value: unknown): Promise<void> {
   let text = JSON.stringify(value, null, 2) + '\n';
   try {
@@ -446,10 +616,12 @@ async function main(): Promise<number> {
 
   const results: Record<string, ScenarioResult> = {};
   let repro: Reproducibility | null = null;
+  let watch: WatchReport | null = null;
   let failure: string | null = null;
   const editRound = { n: 0 };
   try {
     for (const s of SCENARIOS) results[s.key] = await runScenario(b, s, editRound);
+    if (!SKIP_DRYDOCK) watch = await watchSection(b, tmp, editRound);
     if (!SKIP_DRYDOCK) repro = await reproducibility(b, tmp);
   } catch (e) {
     if (!(e instanceof BuildFailed)) throw e;
@@ -457,7 +629,7 @@ async function main(): Promise<number> {
   }
 
   const loadEnd = Math.round(loadavg()[0]! * 100) / 100;
-  const goalList = goals(results, repro);
+  const goalList = [...goals(results, repro), ...watchGoals(watch)];
   const dockerVersion = (await docker(['version', '--format', '{{.Server.Version}}'])).stdout.trim();
   const report = {
     date: started.toISOString(),
@@ -484,6 +656,7 @@ async function main(): Promise<number> {
       generateSeconds: round3(generateSeconds),
     },
     scenarios: results,
+    watch,
     reproducibility: repro,
     goals: Object.fromEntries(goalList.map((g, i) => [String(i + 1), g])),
     failure,
@@ -501,6 +674,25 @@ async function main(): Promise<number> {
   out.push(
     `memory: peak RSS summed over the drydock process tree (polled every ${MEMORY_POLL_MS} ms from /proc, RUN-step containers left out); (main) node's VmHWM; (+RUN) with the containers`,
   );
+  if (watch) {
+    out.push('');
+    out.push(
+      'drydock build --watch: file write → build-finished (ms), against BuildKit rebuilding after the same edit',
+    );
+    for (const k of Object.values(watch.kinds)) {
+      out.push(
+        `  ${pad(k.title, 46)}  p50 ${pad(String(k.p50Ms), 5, true)}  p95 ${pad(String(k.p95Ms), 5, true)}  BuildKit ${(k.buildkitSeconds * 1000).toFixed(0)} ms  ratio ${k.ratio.toFixed(2)}×`,
+      );
+    }
+    out.push(
+      `  ${pad(watch.example.title, 46)}  p50 ${pad(String(watch.example.p50Ms), 5, true)}  p95 ${pad(String(watch.example.p95Ms), 5, true)}`,
+    );
+    if (watch.memory) {
+      out.push(
+        `  RSS of the watch process over ${watch.memory.rebuilds} rebuilds (MB): ${watch.memory.rssMB.join(', ')}`,
+      );
+    }
+  }
   if (repro) {
     out.push(`digests from two empty stores: ${repro.identical ? 'identical' : 'DIFFERENT'}`);
     for (const [name, d] of Object.entries(repro.digests)) {
