@@ -8,8 +8,8 @@ ARG RELEASE
 ARG WEB_PORT
 ENV PORT=${WEB_PORT} \
     RELEASE=${RELEASE}
+RUN mkdir -p /www && echo "$RELEASE" > /www/release.txt
 COPY public /www
-RUN echo "$RELEASE" > /www/release.txt
 USER nobody
 LABEL org.opencontainers.image.title="monorepo web" \
     org.opencontainers.image.version=${RELEASE} \
