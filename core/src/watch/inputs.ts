@@ -2,7 +2,7 @@
  * What a watch session reacts to: the config and the local modules it imports, and, in each build
  * context, the paths the last builds read (COPY/ADD sources and bind-mount sources, after the
  * ignore rules) and the context's .dockerignore. Anything else in a context (a README no step
- * copies, an ignored node_modules) triggers nothing, and chokidar does not even watch it.
+ * copies, an ignored node_modules) triggers nothing, and is not even watched.
  */
 import { posix, relative, sep } from 'node:path';
 import { hasWildcards, isExcluded, type Matcher } from '../context/index.js';
@@ -25,7 +25,7 @@ export class Inputs {
     this.contexts = contexts.map((c) => ({ dir: c.dir, matcher: c.matcher, prefixes: unique(c.sources.map(prefix)) }));
   }
 
-  /** What to hand chokidar: the config files and the context directories (filtered by `ignored`). */
+  /** What to watch: the config files and the context directories (filtered by `ignored`). */
   roots(): string[] {
     return [...this.configFiles, ...new Set(this.contexts.map((c) => c.dir))];
   }
@@ -43,7 +43,7 @@ export class Inputs {
     return undefined;
   }
 
-  /** chokidar's `ignored`: a path that is neither an input, nor a directory on the way to one. */
+  /** What the watcher skips: a path that is neither an input, nor a directory on the way to one. */
   ignored(abs: string, isDir: boolean | undefined): boolean {
     if (this.configFiles.has(abs)) return false;
     for (const c of this.contexts) {

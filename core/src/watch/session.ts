@@ -9,8 +9,6 @@
  * by build() itself, and `run` restarts the image as a container, or `onBuild` runs a command.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { watch as chokidar, type FSWatcher } from 'chokidar';
 import { build, openSession, type BuildOptions, type BuildResult, type BuildSession } from '../engine/build.js';
 import type { Graph } from '../graph/types.js';
 import type { SecretSpecs } from '../dsl/types.js';
@@ -18,6 +16,7 @@ import { startContainer, type RunningContainer } from './container.js';
 import { Debouncer, type DebounceOptions } from './debounce.js';
 import type { WatchEvent } from './events.js';
 import { Inputs } from './inputs.js';
+import { TreeWatcher } from './tree-watcher.js';
 
 /** What a (re)load of the config gives: the CLI's loadProject. */
 export interface LoadedProject {
@@ -58,8 +57,8 @@ class Watch {
   private session!: BuildSession;
   private project: LoadedProject | undefined;
   private inputs = new Inputs([], []);
-  private watcher: FSWatcher | undefined;
-  private watched = new Set<string>();
+  private readonly watcher: TreeWatcher;
+  private watched = '';
   private readonly debouncer: Debouncer;
   /** The build in progress, if any, and how to cancel it. */
   private current: { done: Promise<void>; abort: AbortController } | undefined;
@@ -70,10 +69,14 @@ class Watch {
   /** Context sources read by the last builds, by context directory (kept when a build fails early). */
   private readonly sources = new Map<string, Set<string>>();
   private cycle = 0;
-  private readonly rechecks = new Set<NodeJS.Timeout>();
 
   constructor(private readonly o: WatchOptions) {
     this.debouncer = new Debouncer((paths, firstAt) => this.schedule(paths, firstAt), o.debounce);
+    this.watcher = new TreeWatcher(
+      (abs) => this.onFile(abs),
+      (abs, isDir) => this.inputs.ignored(abs, isDir),
+      (error) => this.o.onEvent({ event: 'error', error: errorText(error) }),
+    );
   }
 
   async start(): Promise<void> {
@@ -88,37 +91,20 @@ class Watch {
     this.schedule(new Set([this.o.configFile]), performance.now(), true);
     await stopped;
     this.debouncer.close();
-    for (const timer of this.rechecks) clearTimeout(timer);
     this.current?.abort.abort(new Error('watch stopped'));
     await this.queue;
-    await this.watcher?.close();
+    this.watcher.close();
     await this.stopContainer();
     this.stopHook();
   }
 
-  /** Called for every file event chokidar reports. */
-  private onFile(abs: string, type: string): void {
+  /** Called for every path the watcher reports. */
+  private onFile(abs: string): void {
     const kind = this.inputs.relevant(abs);
     if (!kind) return;
     this.debouncer.push(abs);
     // The build in progress read something that just changed: its result would be stale.
     this.current?.abort.abort(new Error('superseded by a newer change'));
-    if (type === 'change' || type === 'add') this.recheck(abs);
-  }
-
-  /**
-   * chokidar drops a file's 'change' that follows another within 50 ms (its throttle), so a
-   * second save right after the first (or during the build the first started) would be lost.
-   * Each change is checked again once that window has passed: if the file moved on, it is a
-   * change of its own.
-   */
-  private recheck(abs: string): void {
-    const seen = fingerprint(abs);
-    const timer = setTimeout(() => {
-      this.rechecks.delete(timer);
-      if (fingerprint(abs) !== seen) this.onFile(abs, 'change');
-    }, RECHECK_MS);
-    this.rechecks.add(timer);
   }
 
   private schedule(paths: Set<string>, firstAt: number, initial = false): void {
@@ -232,27 +218,13 @@ class Watch {
         .filter((c) => this.sources.has(c.dir))
         .map((c) => ({ dir: c.dir, matcher: c.matcher, sources: [...this.sources.get(c.dir)!] })),
     );
-    const roots = new Set(this.inputs.roots());
-    if (!this.watcher) {
-      this.watcher = chokidar([...roots], {
-        ignoreInitial: true,
-        ignored: (path, stats) => this.inputs.ignored(path, stats ? stats.isDirectory() : undefined),
-      });
-      for (const type of ['add', 'change', 'unlink', 'addDir', 'unlinkDir'] as const) {
-        this.watcher.on(type, (path: string) => this.onFile(path, type));
-      }
-      this.watcher.on('error', (error) => this.o.onEvent({ event: 'error', error: errorText(error) }));
-      await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
-      this.watched = roots;
-      this.o.onEvent({ event: 'watching', paths: [...roots] });
-      return;
-    }
-    const added = [...roots].filter((r) => !this.watched.has(r));
-    const removed = [...this.watched].filter((r) => !roots.has(r));
-    if (added.length > 0) this.watcher.add(added);
-    if (removed.length > 0) this.watcher.unwatch(removed);
-    this.watched = roots;
-    if (added.length > 0 || removed.length > 0) this.o.onEvent({ event: 'watching', paths: [...roots] });
+    const roots = this.inputs.roots();
+    // What is watched depends on the sources too: a directory off every source's path is not.
+    const key = JSON.stringify([roots, [...this.sources].map(([dir, set]) => [dir, [...set].sort()])]);
+    if (key === this.watched) return;
+    this.watcher.set(roots);
+    this.watched = key;
+    this.o.onEvent({ event: 'watching', paths: roots });
   }
 
   private async afterBuild(result: BuildResult): Promise<void> {
@@ -303,15 +275,6 @@ class Watch {
     this.hook?.kill('SIGTERM');
     this.hook = undefined;
   }
-}
-
-/** Longer than chokidar's 50 ms change throttle. */
-const RECHECK_MS = 60;
-
-/** What tells one version of a file from the next without reading it. */
-function fingerprint(abs: string): string {
-  const st = statSync(abs, { throwIfNoEntry: false });
-  return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : 'missing';
 }
 
 function errorText(error: unknown): string {
