@@ -1,0 +1,3 @@
+module example.com/preset-go
+
+go 1.19

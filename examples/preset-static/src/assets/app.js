@@ -1,0 +1,2 @@
+/* global document */
+document.getElementById('status').textContent = `Rendered at ${new Date().toLocaleTimeString()}.`;
