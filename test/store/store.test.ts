@@ -36,6 +36,24 @@ describe('blobs', () => {
     expect(await store.statBlob(first.digest)).toEqual(first);
   });
 
+  it('adoptBlob moves a file the build wrote into the store without copying it; an existing blob wins', async () => {
+    const store = await Store.open();
+    const data = Buffer.from('a layer this process compressed');
+    const file = join(store.paths.tmp, 'layer-adopt.tar.gz');
+    await writeFile(file, data);
+    const inode = (await stat(file)).ino;
+    const info = await store.adoptBlob(file, sha(data));
+    expect(info).toEqual({ digest: sha(data), size: data.length });
+    expect((await stat(store.blobPath(info.digest))).ino).toBe(inode);
+    expect((await stat(store.blobPath(info.digest))).mode & 0o777).toBe(0o444);
+    expect(await text(store.readBlob(info.digest))).toBe(data.toString());
+    const again = join(store.paths.tmp, 'layer-adopt-2.tar.gz');
+    await writeFile(again, data);
+    expect(await store.adoptBlob(again, sha(data))).toEqual(info);
+    expect((await stat(store.blobPath(info.digest))).ino).toBe(inode);
+    expect(await ls(store.paths.tmp)).toEqual([]);
+  });
+
   it('skips the source when the expected digest is already stored', async () => {
     const store = await Store.open();
     const data = Buffer.from('known');

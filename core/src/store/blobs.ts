@@ -99,6 +99,34 @@ export const putBlob = async (
 };
 
 /**
+ * Moves a file this process wrote and hashed itself (a layer it just compressed) into the store
+ * under `digest`, without copying or hashing it again: fsync, rename, fsync the directory. The
+ * file must be in the store's tmp/ (same file system). A blob that is already there wins; the file
+ * is removed either way. Reads still verify the digest, as for any blob.
+ */
+export const adoptBlob = async (paths: StorePaths, file: string, digest: string): Promise<BlobInfo> => {
+  digestHex(digest);
+  try {
+    const handle = await open(file, 'r');
+    let size: number;
+    try {
+      await handle.sync();
+      size = (await handle.stat()).size;
+    } finally {
+      await handle.close();
+    }
+    const existing = await statBlob(paths, digest);
+    if (existing) return existing;
+    await chmod(file, 0o444);
+    await rename(file, blobPath(paths, digest));
+    await fsyncDir(paths.blobs);
+    return { digest, size };
+  } finally {
+    await unlink(file).catch(() => {});
+  }
+};
+
+/**
  * A stream of the blob that verifies as it reads: if the bytes do not hash to `digest`, the stream ends
  * with an EDIGEST StoreError instead of `end`, and the corrupt file is deleted so the next pull refetches
  * it. Consumers must treat the data as untrusted until the stream ends cleanly.

@@ -81,6 +81,11 @@ export class Store {
     return this.withBuild(() => blobs.putBlob(this.paths, source, expected));
   }
 
+  /** Moves a file of this process (in tmp/, its digest computed while writing it) into the store; see blobs.ts. */
+  adoptBlob(file: string, digest: string): Promise<blobs.BlobInfo> {
+    return this.withBuild(() => blobs.adoptBlob(this.paths, file, digest));
+  }
+
   async hasBlob(digest: string): Promise<boolean> {
     return (await blobs.statBlob(this.paths, digest)) !== undefined;
   }
