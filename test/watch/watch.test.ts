@@ -120,6 +120,17 @@ describe('drydock build --watch app', () => {
   });
 });
 
+describe('drydock build --watch app --on-build CMD', () => {
+  it('runs the command after each successful build, with the image and its digest', async () => {
+    w = await p.watch(['app', '--on-build', 'echo "built $DRYDOCK_IMAGE $DRYDOCK_DIGEST"']);
+    const first = await w.next(isFinished('app'), { timeoutMs: 120_000 });
+    const out = await w.next((e) => e.event === 'hook-output');
+    expect(out.text).toBe(`built app ${first.digest as string}\n`);
+    await w.next((e) => e.event === 'hook-exited' && e.exitCode === 0);
+    expect((await w.stop()).code).toBe(130);
+  });
+});
+
 describe('drydock build --watch slow --run', () => {
   it('an edit during a RUN cancels the stale build; the container shows the last edit', async () => {
     w = await p.watch(['slow', '--run']);
