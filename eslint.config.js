@@ -31,6 +31,13 @@ export default tseslint.config(
     rules: banned(['../config/*', '../dockerfile/*', '../project.js'], 'compile is pure: no loader, no emitter'),
   },
   {
+    files: ['core/src/preset/**/*.ts'],
+    rules: banned(
+      ['../config/*', '../dockerfile/*', '../engine/*', '../project.js'],
+      'presets build on the DSL: no loader, emitter or engine',
+    ),
+  },
+  {
     files: ['core/src/dockerfile/**/*.ts'],
     rules: banned(['../compile/*', '../config/*', '../project.js'], 'emit consumes the graph only'),
   },
