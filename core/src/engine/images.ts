@@ -3,12 +3,14 @@
  * manifest, config and layer blobs fetched into the store once; a later build with the same pin
  * reads them from the store and makes no request.
  */
+import { existsSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import type { HistoryEntry } from '../oci/index.js';
+import { applyLayerStreamAsLowerdir, type HistoryEntry } from '../oci/index.js';
 import { formatPlatform, parseReference, withDigest, type RegistryClient } from '../registry/index.js';
 import type { Store } from '../store/index.js';
 import type { RuntimeConfig } from './image-config.js';
-import type { Layer } from './layers.js';
+import { snapshotId, type Layer } from './layers.js';
 
 export interface PulledImage {
   ref: string;
@@ -72,8 +74,9 @@ export async function pullImage(
   }
   const layers = await Promise.all(
     manifest.layers.map(async (d, i): Promise<Layer> => {
-      if (!(await store.hasBlob(d.digest))) await store.putBlob(() => client.fetchBlob(ref, d), d);
-      return { digest: d.digest, diffId: config.rootfs.diff_ids[i]!, size: d.size, mediaType: d.mediaType };
+      const layer = { digest: d.digest, diffId: config.rootfs.diff_ids[i]!, size: d.size, mediaType: d.mediaType };
+      if (!(await store.hasBlob(d.digest))) await fetchLayer(store, client, ref, layer);
+      return layer;
     }),
   );
   // What keeps the image's blobs (and snapshots, by diff_id) through `drydock prune`.
@@ -93,6 +96,44 @@ export async function pullImage(
       ...(config.variant ? { variant: config.variant } : {}),
     },
   };
+}
+
+/**
+ * Downloads a layer into the store and, from the same bytes as they arrive, extracts its snapshot
+ * (the overlay lowerdir a build needs next): the download and the extraction overlap instead of
+ * running one after the other. The snapshot is kept only once the blob's digest checked out.
+ */
+async function fetchLayer(store: Store, client: RegistryClient, ref: string, layer: Layer): Promise<void> {
+  const gzip = /gzip$/.test(layer.mediaType);
+  const plain = /(\.|v1\.)tar$/.test(layer.mediaType);
+  const id = snapshotId(layer.diffId);
+  if ((!gzip && !plain) || existsSync(store.snapshotPath(id))) {
+    await store.putBlob(() => client.fetchBlob(ref, layer), layer);
+    return;
+  }
+  const source = client.fetchBlob(ref, layer);
+  const toBlob = new PassThrough();
+  const toTree = new PassThrough();
+  source.on('error', (error) => {
+    toBlob.destroy(error);
+    toTree.destroy(error);
+  });
+  source.pipe(toBlob);
+  source.pipe(toTree);
+  const stored = store.putBlob(toBlob, layer);
+  const extracted = store
+    .ensureSnapshot(id, async (dir) => {
+      try {
+        await applyLayerStreamAsLowerdir(toTree, dir, gzip, `${ref} layer ${layer.digest}`);
+      } catch (error) {
+        source.destroy(error as Error);
+        throw error;
+      }
+      await stored;
+    })
+    // Built by another process meanwhile: what it did not read must not hold the download back.
+    .finally(() => toTree.resume());
+  await Promise.all([stored, extracted]);
 }
 
 export const platformString = (p: PulledImage['platform']): string => formatPlatform(p);

@@ -18,7 +18,7 @@ import {
   chmodSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { checkEntryPath } from './entry.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './from-upperdir.js';
@@ -105,6 +105,28 @@ type Made = 'dir' | 'other' | Node;
  * `dir` must be empty or missing.
  */
 export async function applyLayerAsLowerdir(layerPath: string, dir: string): Promise<void> {
+  const file = createReadStream(layerPath, { highWaterMark: READ_CHUNK });
+  // pipeline() passes a read error on to gunzip, where the loop sees it; its callback has nothing to add.
+  const input = isGzip(layerPath) ? pipeline(file, createGunzip({ chunkSize: 256 * 1024 }), () => {}) : file;
+  await applyTarAsLowerdir(input, dir, layerPath);
+}
+
+/**
+ * The same from a stream of the layer as it arrives (a download): gzip or plain, as `gzip` says.
+ * The caller decides what a failed stream means; `dir` is left half-written then.
+ */
+export async function applyLayerStreamAsLowerdir(
+  layer: Readable,
+  dir: string,
+  gzip: boolean,
+  label: string,
+): Promise<void> {
+  const input = gzip ? pipeline(layer, createGunzip({ chunkSize: 256 * 1024 }), () => {}) : layer;
+  await applyTarAsLowerdir(input, dir, label);
+}
+
+/** Extracts an uncompressed tar stream into `dir` (see applyLayerAsLowerdir); `layerPath` names it in errors. */
+async function applyTarAsLowerdir(input: AsyncIterable<unknown>, dir: string, layerPath: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   if (readdirSync(dir).length > 0) throw new Error(`layer ${layerPath}: ${dir} is not empty`);
   const made = new Map<string, Made>();
@@ -239,9 +261,6 @@ export async function applyLayerAsLowerdir(layerPath: string, dir: string): Prom
     },
   });
 
-  const file = createReadStream(layerPath, { highWaterMark: READ_CHUNK });
-  // pipeline() passes a read error on to gunzip, where the loop sees it; its callback has nothing to add.
-  const input = isGzip(layerPath) ? pipeline(file, createGunzip({ chunkSize: 256 * 1024 }), () => {}) : file;
   try {
     for await (const chunk of input) parser.push(chunk as Buffer);
     parser.end();
