@@ -4,7 +4,7 @@
  * Both carry the dead process's pid in their names (`drydock-<pid>-…`, `<kind>-<pid>-…`), so a
  * later run can find and remove exactly those, never another live build's.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { RUNC_ROOT } from './runc.js';
 import { tool } from './host.js';
 import { unmount } from './overlay.js';
@@ -24,16 +24,19 @@ const deadPid = (name: string, pattern: RegExp): boolean => {
   return m !== null && !alive(Number(m[1]));
 };
 
-/** Force-deletes runc containers of dead drydock processes; returns their ids. */
+/**
+ * Force-deletes runc containers of dead drydock processes; returns their ids. runc keeps one state
+ * directory per container, named by its id, under its root: reading that costs no process, so a
+ * build with nothing to reap (nearly every build) starts none.
+ */
 export async function reapContainers(): Promise<string[]> {
-  let list: { id: string }[];
+  let ids: string[];
   try {
-    const stdout = await tool('runc', ['--root', RUNC_ROOT, 'list', '--format', 'json']);
-    list = (JSON.parse(stdout || 'null') as { id: string }[] | null) ?? [];
+    ids = await readdir(RUNC_ROOT);
   } catch {
-    return []; // no runc, or no state dir yet: nothing to reap
+    return []; // no state dir yet: nothing to reap
   }
-  const dead = list.map((c) => c.id).filter((id) => deadPid(id, /^drydock-(\d+)-/));
+  const dead = ids.filter((id) => deadPid(id, /^drydock-(\d+)-/));
   for (const id of dead) await tool('runc', ['--root', RUNC_ROOT, 'delete', '--force', id]).catch(() => {});
   return dead;
 }
