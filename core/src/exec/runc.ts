@@ -30,7 +30,8 @@ export function runContainer(o: {
     const kill = (): void => {
       cancelled = true;
       // The container may not have started yet; runc kill then fails and the process exit does the rest.
-      const hard = (): void => void tool('runc', ['--root', RUNC_ROOT, 'kill', o.id, 'KILL']).catch(() => child.kill('SIGKILL'));
+      const hard = (): void =>
+        void tool('runc', ['--root', RUNC_ROOT, 'kill', o.id, 'KILL']).catch(() => child.kill('SIGKILL'));
       if (!o.stop) return hard();
       tool('runc', ['--root', RUNC_ROOT, 'kill', o.id, o.stop.signal]).catch(hard);
       timer = setTimeout(hard, o.stop.timeoutMs);
