@@ -3,6 +3,7 @@
 export type { EntryType, LayerEntry } from './entry.js';
 export { comparePaths } from './entry.js';
 export { writeLayer, type WriteLayerOptions, type WrittenLayer } from './write-layer.js';
+export type { MemberCache } from './members.js';
 export { readTar, type TarEntry, type TarHeader } from './tar-reader.js';
 export { TarParser, type TarHandlers } from './tar-parser.js';
 export { hostFileContent } from './tar-writer.js';

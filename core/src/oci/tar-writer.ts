@@ -170,11 +170,31 @@ export function hostFileContent(abs: string): () => Readable {
 // between them) see a few large chunks instead of several small ones per entry. Large files still stream.
 const BATCH = 1024 * 1024;
 
-/** The archive's bytes gathered into BATCH-sized buffers; each full one is handed out once and not touched again. */
+/** Yielded by tarMemberChunks where a gzip member ends (see members.ts). */
+export const MEMBER_END: unique symbol = Symbol('member end');
+export type TarPiece = Buffer | typeof MEMBER_END;
+
+/** Where the archive is cut into members; tarMemberChunks only cuts, the choice is the caller's. */
+export interface MemberSplit {
+  /** Files larger than this are also cut inside, at multiples of it from the start of their content. */
+  fileChunk: number;
+  /**
+   * Whether a member ends after `entry`, whose headers, content and padding took `entryBytes`; the member
+   * then holds `memberBytes`. Never asked after the last entry: the end-of-archive blocks join its member.
+   */
+  cutAfter(entry: LayerEntry, entryBytes: number, memberBytes: number): boolean;
+}
+
+/** The archive's bytes gathered into BATCH-sized buffers; each piece is handed out once and not touched again. */
 class Batches {
   buf = Buffer.allocUnsafe(BATCH);
   used = 0;
-  readonly full: Buffer[] = [];
+  /** Bytes of the archive so far, and of the current member. */
+  total = 0;
+  memberBytes = 0;
+  readonly full: TarPiece[] = [];
+  // Start of the part of `buf` not yet handed out: after a cut, the next member continues in the same buffer.
+  #start = 0;
 
   get room(): number {
     return BATCH - this.used;
@@ -183,6 +203,8 @@ class Batches {
   /** Marks `n` more bytes of `buf` as written (by a read straight into it). */
   advance(n: number): void {
     this.used += n;
+    this.total += n;
+    this.memberBytes += n;
     if (this.used === BATCH) this.#seal();
   }
 
@@ -204,16 +226,28 @@ class Batches {
     }
   }
 
-  /** The full buffers so far, and with `end` the partial one too. */
-  *take(end = false): Generator<Buffer> {
-    if (end && this.used > 0) this.full.push(this.buf.subarray(0, this.used));
+  /** Ends the current member here. */
+  cut(): void {
+    if (this.used > this.#start) this.full.push(this.buf.subarray(this.#start, this.used));
+    this.#start = this.used;
+    this.full.push(MEMBER_END);
+    this.memberBytes = 0;
+  }
+
+  /** The pieces so far, and with `end` the partial one too. */
+  *take(end = false): Generator<TarPiece> {
+    if (end && this.used > this.#start) {
+      this.full.push(this.buf.subarray(this.#start, this.used));
+      this.#start = this.used;
+    }
     while (this.full.length > 0) yield this.full.shift()!;
   }
 
   #seal(): void {
-    this.full.push(this.buf);
+    this.full.push(this.buf.subarray(this.#start));
     this.buf = Buffer.allocUnsafe(BATCH);
     this.used = 0;
+    this.#start = 0;
   }
 }
 
@@ -227,12 +261,26 @@ function sizeError(entry: LayerEntry, size: number, read: number): Error {
  * block padding, and the two zero blocks that end an archive.
  */
 export async function* tarChunks(entries: readonly LayerEntry[], epoch: number): AsyncGenerator<Buffer> {
+  for await (const piece of tarMemberChunks(entries, epoch)) if (piece !== MEMBER_END) yield piece;
+}
+
+/** The same tar stream as tarChunks, with MEMBER_END wherever `split` cuts it. */
+export async function* tarMemberChunks(
+  entries: readonly LayerEntry[],
+  epoch: number,
+  split?: MemberSplit,
+): AsyncGenerator<TarPiece> {
   const out = new Batches();
-  for (const entry of entries) {
+  // Files larger than a chunk are also cut at multiples of it into their content (0: not cut inside).
+  const cutsInside = (size: number): number => (split && size > split.fileChunk ? split.fileChunk : 0);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const start = out.total;
     const mtime = Math.min(entry.mtime ?? epoch, epoch);
     for (const header of entryHeaders(entry, mtime)) out.put(header);
     if (entry.type === 'file') {
       const size = entry.size ?? 0;
+      const chunk = cutsInside(size);
       if (size > 0) {
         const host = hostFiles.get(entry.content!);
         if (host !== undefined) {
@@ -241,11 +289,15 @@ export async function* tarChunks(entries: readonly LayerEntry[], epoch: number):
           try {
             let read = 0;
             for (;;) {
-              const n = readSync(fd, out.buf, out.used, Math.min(size - read + 1, out.room), null);
+              let want = Math.min(size - read + 1, out.room);
+              const nextCut = chunk > 0 ? read - (read % chunk) + chunk : size;
+              if (nextCut < size) want = Math.min(want, nextCut - read);
+              const n = readSync(fd, out.buf, out.used, want, null);
               if (n === 0) break;
               read += n;
               if (read > size) throw sizeError(entry, size, read);
               out.advance(n);
+              if (chunk > 0 && read % chunk === 0 && read < size) out.cut();
               for (const batch of out.take()) yield batch;
             }
             if (read !== size) throw sizeError(entry, size, read);
@@ -254,11 +306,22 @@ export async function* tarChunks(entries: readonly LayerEntry[], epoch: number):
           }
         } else {
           let written = 0;
-          for await (const chunk of entry.content!()) {
-            const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-            written += buf.length;
-            if (written > size) break;
+          for await (const data of entry.content!()) {
+            let buf = typeof data === 'string' ? Buffer.from(data) : (data as Buffer);
+            if (written + buf.length > size) {
+              written += buf.length;
+              break;
+            }
+            while (chunk > 0 && buf.length > 0 && (written % chunk) + buf.length >= chunk) {
+              // This piece reaches the next cut inside the file: write up to it and cut, unless it is the end.
+              const n = chunk - (written % chunk);
+              out.put(buf.subarray(0, n));
+              written += n;
+              buf = buf.subarray(n);
+              if (written < size) out.cut();
+            }
             out.put(buf);
+            written += buf.length;
             for (const batch of out.take()) yield batch;
           }
           if (written !== size) throw sizeError(entry, size, written);
@@ -266,6 +329,7 @@ export async function* tarChunks(entries: readonly LayerEntry[], epoch: number):
       }
       out.zeros((BLOCK - (size % BLOCK)) % BLOCK);
     }
+    if (split && i < entries.length - 1 && split.cutAfter(entry, out.total - start, out.memberBytes)) out.cut();
     for (const batch of out.take()) yield batch;
   }
   out.zeros(BLOCK * 2);

@@ -1,15 +1,18 @@
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestStream } from './digest.js';
 import { sortEntries, type LayerEntry } from './entry.js';
-import { DeterministicGzip } from './gzip.js';
 import { MEDIA_TYPES } from './media-types.js';
-import { tarChunks } from './tar-writer.js';
+import { gzipMembers, MEMBER_SPLIT, type MemberCache } from './members.js';
+import { tarMemberChunks } from './tar-writer.js';
 
 export interface WriteLayerOptions {
   /** Seconds since 1970: SOURCE_DATE_EPOCH, or a fixed epoch. Every mtime is clamped to it. */
   epoch: number;
+  /** Compressed members of earlier layers: members found there are copied instead of deflated. */
+  members?: MemberCache | undefined;
 }
 
 export interface WrittenLayer {
@@ -25,7 +28,7 @@ export interface WrittenLayer {
 /**
  * Writes entries as a gzip-compressed layer tar. Entries are collected (metadata only; content is
  * opened lazily) and sorted, so the walk order of the source never matters: the same entries give
- * byte-identical output.
+ * byte-identical output. The gzip has several members, cut where members.ts says, with or without a cache.
  */
 export async function writeLayer(
   entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>,
@@ -36,13 +39,18 @@ export async function writeLayer(
     throw new Error(`layer epoch must be a non-negative integer of seconds, got ${options.epoch}`);
   }
   const sorted = await sortEntries(entries);
-  const tarDigest = new DigestStream();
+  const tarHash = createHash('sha256');
   const gzDigest = new DigestStream();
   const sink = typeof out === 'string' ? createWriteStream(out) : out;
-  await pipeline(Readable.from(tarChunks(sorted, options.epoch)), tarDigest, new DeterministicGzip(), gzDigest, sink);
+  const gzip = gzipMembers(tarMemberChunks(sorted, options.epoch, MEMBER_SPLIT), {
+    cache: options.members,
+    onTar: (chunk) => tarHash.update(chunk),
+  });
+  // One compressed member waiting for the sink at most: the in-flight bound lives in gzipMembers.
+  await pipeline(Readable.from(gzip, { highWaterMark: 1 }), gzDigest, sink);
   return {
     digest: gzDigest.digest(),
-    diffId: tarDigest.digest(),
+    diffId: `sha256:${tarHash.digest('hex')}`,
     size: gzDigest.size,
     mediaType: MEDIA_TYPES.layerTarGzip,
   };

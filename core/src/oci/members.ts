@@ -1,0 +1,143 @@
+// Layers are multi-member gzip files (RFC 1952 §2.2: a gzip file is a series of members, and Go's
+// compress/gzip, which docker, containerd, skopeo and umoci use, GNU gzip, pigz and node's gunzip all read
+// them as one stream). Members end at points chosen by the entries alone, so editing one file changes one
+// member: members are deflated in parallel, and with a cache, a member whose bytes were deflated before is
+// copied instead. The output never depends on the cache or on the parallelism.
+import { createHash, randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import zlib from 'node:zlib';
+import { gzipMember, isGzipMemberOf } from './gzip.js';
+import { MEMBER_END, type MemberSplit, type TarPiece } from './tar-writer.js';
+
+/** Average member size, uncompressed: each member restarts deflate's dictionary, so not much smaller. */
+const TARGET = 1 << 20;
+/** A member ends at the first entry boundary past this, whatever the path hashes say. */
+const CAP = 4 << 20;
+
+/** FNV-1a over the path's UTF-16 code units, then murmur3's finalizer so that the low bits are well mixed. */
+function pathHash(path: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Where layers are cut. A member ends after an entry with probability (its bytes / TARGET), decided by a
+ * hash of its path: members average TARGET whatever the file sizes, and the choice depends on the entry
+ * alone (its path, and its size in 512-byte blocks), so an edit moves no boundary unless it changes the
+ * entry's block count, and then rarely. The CAP bounds a run of entries whose hashes never cut; files
+ * larger than CAP are cut at fixed offsets of their content, so a change inside one stays local too.
+ * Changing any of this changes layer digests (not diff_ids).
+ */
+export const MEMBER_SPLIT: MemberSplit = {
+  fileChunk: CAP,
+  cutAfter: (entry, entryBytes, memberBytes) =>
+    memberBytes >= CAP || (pathHash(entry.path) & (TARGET - 1)) < entryBytes,
+};
+
+/** Compressed members kept by the sha256 of their uncompressed bytes, to skip deflate when a layer is rebuilt. */
+export interface MemberCache {
+  /** A directory of its own (created if missing); files in it are only ever added, so deleting it is safe. */
+  dir: string;
+  /** Where files are written before they are renamed into `dir` (the same file system); default `dir`. */
+  tmpDir?: string;
+}
+
+// The cached bytes are what this zlib made with gzip.ts's parameters: a newer zlib may compress differently,
+// and its output must not mix with an older one's, or a warm cache would give other digests than a cold one.
+const FORMAT = `deflate6-zlib-${process.versions.zlib}`.replace(/[^A-Za-z0-9._-]/g, '_');
+
+// Smaller members deflate in about a millisecond: caching them would only fill the directory with the
+// members of small layers.
+const MIN_CACHED = 64 * 1024;
+
+// Members compressing at once: enough to keep the CPUs busy while this thread tars and hashes the next one,
+// few enough to bound memory (each holds its uncompressed and compressed bytes) and leave the thread pool
+// (4 threads by default, shared with file system calls) room.
+const IN_FLIGHT = Math.min(4, Math.max(2, availableParallelism()));
+
+interface OpenCache {
+  dir: string;
+  tmpDir: string;
+  writes: Promise<void>[];
+}
+
+async function writeCached(cache: OpenCache, file: string, parts: readonly Buffer[]): Promise<void> {
+  const tmp = join(cache.tmpDir, `gzip-member-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    const handle = await open(tmp, 'wx', 0o644);
+    try {
+      for (const part of parts) await handle.write(part);
+      // Published only once on disk: after a crash a name never holds a file with unwritten pages.
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch {
+    // The cache only saves time: a member it could not keep is compressed again next time.
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+/** One member's gzip bytes, in parts: from the cache when it has them, else deflated (and then cached). */
+async function compress(pieces: readonly Buffer[], cache: OpenCache | undefined): Promise<Buffer[]> {
+  let crc = 0;
+  let length = 0;
+  for (const piece of pieces) {
+    crc = zlib.crc32(piece, crc);
+    length += piece.length;
+  }
+  if (!cache || length < MIN_CACHED) return gzipMember(pieces, crc);
+  const hash = createHash('sha256');
+  for (const piece of pieces) hash.update(piece);
+  const file = join(cache.dir, hash.digest('hex'));
+  const cached = await readFile(file).catch(() => undefined);
+  if (cached && isGzipMemberOf(cached, crc, length)) return [cached];
+  const parts = await gzipMember(pieces, crc);
+  cache.writes.push(writeCached(cache, file, parts));
+  return parts;
+}
+
+/**
+ * The gzip stream for a tar stream cut by MEMBER_END: one member per piece between cuts, in order.
+ * `onTar` sees every tar byte, in order (for the diff_id).
+ */
+export async function* gzipMembers(
+  pieces: AsyncIterable<TarPiece>,
+  options: { cache?: MemberCache | undefined; onTar: (chunk: Buffer) => void },
+): AsyncGenerator<Buffer> {
+  let cache: OpenCache | undefined;
+  if (options.cache) {
+    const dir = join(options.cache.dir, FORMAT);
+    await mkdir(dir, { recursive: true });
+    cache = { dir, tmpDir: options.cache.tmpDir ?? dir, writes: [] };
+  }
+  const pending: Promise<Buffer[]>[] = [];
+  let member: Buffer[] = [];
+  const start = (): void => {
+    const job = compress(member, cache);
+    member = [];
+    job.catch(() => {}); // awaited in order below; until then a failure must not count as unhandled
+    pending.push(job);
+  };
+  try {
+    for await (const piece of pieces) {
+      if (piece !== MEMBER_END) {
+        options.onTar(piece);
+        member.push(piece);
+        continue;
+      }
+      while (pending.length >= IN_FLIGHT) yield* await pending.shift()!;
+      if (member.length > 0) start();
+    }
+    if (member.length > 0) start();
+    while (pending.length > 0) yield* await pending.shift()!;
+  } finally {
+    if (cache) await Promise.all(cache.writes);
+  }
+}
