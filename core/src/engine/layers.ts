@@ -8,7 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyLayerAsLowerdir, entriesFromUpperdir, writeLayer, type LayerEntry } from '../oci/index.js';
+import {
+  applyLayerAsLowerdir,
+  entriesFromUpperdir,
+  writeLayer,
+  type LayerEntry,
+  type MemberCache,
+} from '../oci/index.js';
 import type { Store } from '../store/index.js';
 
 export interface Layer {
@@ -69,6 +75,12 @@ export async function commitUpperdir(
   }
 }
 
+/** Compressed gzip members of earlier layers, so that rebuilding a big layer deflates only what changed. */
+const memberCache = (store: Store): MemberCache => ({
+  dir: join(store.paths.base, 'gzip-members'),
+  tmpDir: store.paths.tmp,
+});
+
 /**
  * Writes entries as a layer blob into the store; no snapshot (one is extracted from the blob if
  * a later step ever mounts it). Returns undefined for no entries: no layer.
@@ -83,7 +95,7 @@ export async function writeLayerBlob(
   const started = performance.now();
   const file = join(store.paths.tmp, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
   try {
-    const written = await writeLayer(entries, file, { epoch });
+    const written = await writeLayer(entries, file, { epoch, members: memberCache(store) });
     await store.putBlob(() => createReadStream(file), { digest: written.digest, size: written.size });
     return { digest: written.digest, diffId: written.diffId, size: written.size, mediaType: written.mediaType };
   } finally {
