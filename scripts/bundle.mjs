@@ -8,7 +8,8 @@
 //                         compile a changed config) and typescript (loaded only to locate an
 //                         error) stay external.
 //   cli/dist/drydock.js   the executable (bin/drydock.js imports it); @drydock/core stays external
-//                         so that a config's `import 'drydock'` gets the very same instance.
+//                         so that a config's `import 'drydock'` gets the very same instance;
+//                         ts-morph and the presets stay external too: only `drydock init` loads them.
 // Usage: node scripts/bundle.mjs (run by `npm run build`, after tsc).
 /* global console, process, URL */
 import { build } from 'esbuild';
@@ -39,7 +40,7 @@ try {
     ...common,
     entryPoints: [at('cli/dist/main.js')],
     outfile: at('cli/dist/drydock.js'),
-    external: ['@drydock/core', 'esbuild', 'typescript'],
+    external: ['@drydock/core', '@drydock/preset-*', 'esbuild', 'typescript', 'ts-morph'],
   });
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
