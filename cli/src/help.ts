@@ -9,6 +9,10 @@ export const mainHelp = `drydock: build-as-code for container images
 Usage: drydock <command> [options]
 
 Commands:
+  init                  Write an images.config.ts for this project with the preset that fits
+    --preset NAME         go, python, static or node, instead of detecting
+    --name IMAGE          the image's name (default: the directory's name)
+    --force               replace an existing config
   build [IMAGE...]      Build images with drydock's own engine (no daemon; root and runc)
     --output SPEC         type=oci,dest=DIR | type=oci-archive,dest=FILE |
                           type=docker-archive,dest=FILE | type=registry (repeatable)
@@ -52,6 +56,30 @@ Exit status: 0 ok; 1 problems in the config or on this machine, or files that di
 `;
 
 export const commandHelp: Record<CommandName, string> = {
+  init: `Usage: drydock init [--preset NAME] [--name IMAGE] [--force] [-c DIR]
+
+Writes images.config.ts in the current directory (or -c DIR, or the .ts file -c names) with
+one image made by the preset that fits the project, and prints what it found, the packages
+to install (npm i -D drydock @drydock/preset-NAME) and the commands to run next.
+
+Each preset recognizes its own kind of project:
+  go       go.mod
+  python   requirements.txt, pyproject.toml, setup.py, Pipfile, …, or else a main.py,
+           app.py, server.py or run.py
+  static   index.html (at the top or in public/, dist/, build/, site/, …) and no
+           package.json, or a package.json with a build script and no start script
+  node     package.json
+When several fit, the first in that order wins (a go.mod or a Python manifest says what the
+program is written in, where package.json is often tooling), and the others are listed.
+
+Options:
+  --preset NAME   use this preset (go, python, static, node) instead of detecting one
+  --name IMAGE    the image's name in the config (default: the directory's name, made
+                  lowercase)
+  --force         replace an existing images.config.ts (or write it beside another config)
+
+Exit status 1, writing nothing, when a config exists (without --force) or no preset fits.
+`,
   build: `Usage: drydock build [IMAGE...] [options]
 
 Builds each image (all of them unless some are named) with drydock's own engine: RUN steps
@@ -164,7 +192,7 @@ Global options (-c, --arg, --no-color): see drydock --help.
 `,
   help: `Usage: drydock help [COMMAND]
 
-Shows the help of COMMAND (build, prune, emit, graph, ls, check), or the overview without one.
+Shows the help of COMMAND (init, build, prune, emit, graph, ls, check), or the overview without one.
 `,
 };
 

@@ -15,6 +15,11 @@ export const globalOptions = {
 } satisfies OptionConfigs;
 
 export const commandOptions = {
+  init: {
+    preset: { type: 'string' },
+    name: { type: 'string' },
+    force: { type: 'boolean' },
+  },
   emit: {
     'out-dir': { type: 'string', short: 'o' },
     check: { type: 'boolean' },

@@ -9,6 +9,7 @@ export interface CommandEntry {
 }
 
 export const commands: Record<CommandName, CommandEntry> = {
+  init: { load: async () => (await import('./init.js')).init, maxPositionals: 0 },
   build: { load: async () => (await import('./build.js')).build, maxPositionals: Infinity },
   prune: { load: async () => (await import('./prune.js')).prune, maxPositionals: 0 },
   emit: { load: async () => (await import('./emit.js')).emit, maxPositionals: Infinity },
