@@ -27,10 +27,11 @@ describe('python preset: what it makes of a project', () => {
     expect(stage(dockerfile, 'deps')).toEqual([
       'FROM python:3.11-slim AS deps',
       'WORKDIR /app',
-      expect.stringMatching(/^ENV VIRTUAL_ENV=\/opt\/venv PATH=\/opt\/venv\/bin:\$PATH .*PIP_NO_COMPILE=1/),
-      'RUN python -m venv /opt/venv',
+      'ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_COMPILE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore',
+      // No pip in the virtualenv: the image's pip installs into it.
+      'RUN python -m venv --without-pip /opt/venv',
       'COPY requirements.txt ./',
-      'RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt',
+      'RUN --mount=type=cache,target=/root/.cache/pip python -m pip --python /opt/venv/bin/python install -r requirements.txt',
       'RUN python -m compileall -q -f -j 0 --invalidation-mode checked-hash /opt/venv > /dev/null || true',
     ]);
     expect(stage(dockerfile, 'build')).toEqual([
@@ -99,7 +100,9 @@ describe('python preset: what it makes of a project', () => {
     expect(deps[0]).toBe('FROM python:3.12-slim AS deps');
     expect(runtime[0]).toBe('FROM python:3.12-slim AS runtime');
     expect(deps[3]).toMatch(/^RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev && /);
-    expect(build.indexOf('RUN python -c "print(1)"')).toBe(build.indexOf('COPY . ./') + 1);
+    expect(build.indexOf('RUN export VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH && python -c "print(1)"')).toBe(
+      build.indexOf('COPY . ./') + 1,
+    );
     expect(runtime).toContain(
       'RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*',
     );

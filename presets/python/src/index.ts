@@ -37,7 +37,8 @@ export const APP = '/app';
 export const UID = 10001;
 
 const pipCache = () => cache('/root/.cache/pip');
-const pip = (args: string) => `pip install ${args}`;
+/** The image's own pip, installing into the virtualenv (pip 22.3+): the virtualenv itself has no pip. */
+const pip = (args: string) => `python -m pip --python ${VENV}/bin/python install ${args}`;
 
 export const python = definePreset<PythonOptions, PythonStage, PythonStep>({
   name: 'python',
@@ -101,17 +102,19 @@ export const python = definePreset<PythonOptions, PythonStage, PythonStep>({
         from: image,
         workdir: APP,
         // Bytecode is compiled by the bytecode steps, for everything at once, not by pip on the way.
+        // The virtualenv is not on PATH yet: `python` is the image's, with pip, uv or poetry.
         env: {
-          ...venvEnv,
           PYTHONDONTWRITEBYTECODE: 1,
           PIP_NO_COMPILE: 1,
           PIP_DISABLE_PIP_VERSION_CHECK: 1,
+          PIP_ROOT_USER_ACTION: 'ignore',
           ...plan.env,
         },
         steps: {
           'build-packages': aptInstall(options.buildPackages),
           tools: plan.tools,
-          venv: run(`python -m venv ${installer === 'uv' ? '--without-pip ' : ''}${VENV}`),
+          // Without pip (its 15 MB are of no use at run time), except for poetry, which may need it.
+          venv: run(`python -m venv ${installer === 'poetry' ? '' : '--without-pip '}${VENV}`),
           manifests: plan.manifests.length ? copy(plan.manifests, './') : undefined,
           dependencies: plan.dependencies,
           // Files that do not compile in dependencies are skipped, as pip itself does.
@@ -124,7 +127,11 @@ export const python = definePreset<PythonOptions, PythonStage, PythonStep>({
         steps: {
           source: copy('.', './'),
           project: plan.project,
-          build: options.build === undefined ? undefined : run(options.build),
+          // With the virtualenv's `python` and the dependencies' commands first on PATH.
+          build:
+            options.build === undefined
+              ? undefined
+              : run(`export VIRTUAL_ENV=${VENV} PATH=${VENV}/bin:$PATH && ${options.build}`),
           bytecode: run(plan.project ? `${compile(VENV)} > /dev/null || true; ${compile(APP)}` : compile(APP)),
         },
       },
@@ -171,7 +178,7 @@ function installPlan(installer: PythonInstaller, project: ProjectFiles): Install
       const sync = '--locked --no-dev --no-editable';
       return {
         manifests: [...pyproject, 'uv.lock'],
-        tools: run(`python -m pip install --root-user-action=ignore uv`, { mounts: [pipCache()] }),
+        tools: run(`python -m pip install uv`, { mounts: [pipCache()] }),
         dependencies: run(`uv sync ${sync} --no-install-project`, { mounts }),
         project: pkg ? run(`uv sync ${sync}`, { mounts }) : undefined,
         env: { UV_PROJECT_ENVIRONMENT: VENV, UV_LINK_MODE: 'copy', UV_PYTHON_DOWNLOADS: 'never' },
@@ -190,7 +197,8 @@ function installPlan(installer: PythonInstaller, project: ProjectFiles): Install
         ),
         dependencies: run(`${install} --no-root`, { mounts }),
         project: pkg ? run(install, { mounts }) : undefined,
-        env: { POETRY_VIRTUALENVS_CREATE: 'false' },
+        // Poetry fills the virtualenv VIRTUAL_ENV names, as if it were activated.
+        env: { POETRY_VIRTUALENVS_CREATE: 'false', VIRTUAL_ENV: VENV },
         installsProject: pkg,
       };
     }
