@@ -27,11 +27,11 @@ describe('python preset: what it makes of a project', () => {
     expect(stage(dockerfile, 'deps')).toEqual([
       'FROM python:3.11-slim AS deps',
       'WORKDIR /app',
-      'ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_COMPILE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore',
+      'ENV PYTHONDONTWRITEBYTECODE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore',
       // No pip in the virtualenv: the image's pip installs into it.
       'RUN python -m venv --without-pip /opt/venv',
       'COPY requirements.txt ./',
-      'RUN --mount=type=cache,target=/root/.cache/pip python -m pip --python /opt/venv/bin/python install -r requirements.txt',
+      'RUN --mount=type=cache,target=/root/.cache/pip python -m pip --python /opt/venv/bin/python install --no-compile -r requirements.txt',
       'RUN python -m compileall -q -f -j 0 --invalidation-mode checked-hash /opt/venv > /dev/null || true',
     ]);
     expect(stage(dockerfile, 'build')).toEqual([

@@ -38,7 +38,7 @@ export const UID = 10001;
 
 const pipCache = () => cache('/root/.cache/pip');
 /** The image's own pip, installing into the virtualenv (pip 22.3+): the virtualenv itself has no pip. */
-const pip = (args: string) => `python -m pip --python ${VENV}/bin/python install ${args}`;
+const pip = (args: string) => `python -m pip --python ${VENV}/bin/python install --no-compile ${args}`;
 
 export const python = definePreset<PythonOptions, PythonStage, PythonStep>({
   name: 'python',
@@ -101,11 +101,11 @@ export const python = definePreset<PythonOptions, PythonStage, PythonStep>({
       deps: {
         from: image,
         workdir: APP,
-        // Bytecode is compiled by the bytecode steps, for everything at once, not by pip on the way.
+        // Bytecode is compiled by the bytecode steps, for everything at once, not by pip on the way
+        // (--no-compile: pip reads PIP_NO_COMPILE=1 as "compile").
         // The virtualenv is not on PATH yet: `python` is the image's, with pip, uv or poetry.
         env: {
           PYTHONDONTWRITEBYTECODE: 1,
-          PIP_NO_COMPILE: 1,
           PIP_DISABLE_PIP_VERSION_CHECK: 1,
           PIP_ROOT_USER_ACTION: 'ignore',
           ...plan.env,
