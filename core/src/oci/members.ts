@@ -55,10 +55,13 @@ const FORMAT = `deflate6-zlib-${process.versions.zlib}`.replace(/[^A-Za-z0-9._-]
 // members of small layers.
 const MIN_CACHED = 64 * 1024;
 
-// Members compressing at once: enough to keep the CPUs busy while this thread tars and hashes the next one,
-// few enough to bound memory (each holds its uncompressed and compressed bytes) and leave the thread pool
-// (4 threads by default, shared with file system calls) room.
-const IN_FLIGHT = Math.min(4, Math.max(2, availableParallelism()));
+// Members deflating at once: enough to keep the CPUs busy while this thread tars and hashes the next one,
+// and no more than the thread pool's 4 threads (shared with file system calls).
+const CONCURRENCY = Math.min(4, Math.max(2, availableParallelism()));
+// Uncompressed bytes of the members started and not yet written out, which bounds memory. Members are
+// written out in order, so a count of them would leave threads idle behind a big one (sizes range from a
+// few KiB to several MiB): finished members wait, and others start, until the bytes say stop.
+const MAX_PENDING_BYTES = 16 << 20;
 
 interface OpenCache {
   dir: string;
@@ -117,26 +120,42 @@ export async function* gzipMembers(
     await mkdir(dir, { recursive: true });
     cache = { dir, tmpDir: options.cache.tmpDir ?? dir, writes: [] };
   }
-  const pending: Promise<Buffer[]>[] = [];
+  const pending: Array<{ job: Promise<Buffer[]>; bytes: number; done: boolean }> = [];
+  let pendingBytes = 0;
   let member: Buffer[] = [];
+  let memberBytes = 0;
   const start = (): void => {
-    const job = compress(member, cache);
+    const entry = { job: compress(member, cache), bytes: memberBytes, done: false };
+    // Awaited in order below; until then a failure must not count as unhandled.
+    entry.job.then(() => (entry.done = true)).catch(() => {});
+    pending.push(entry);
+    pendingBytes += memberBytes;
     member = [];
-    job.catch(() => {}); // awaited in order below; until then a failure must not count as unhandled
-    pending.push(job);
+    memberBytes = 0;
+  };
+  const next = async (): Promise<Buffer[]> => {
+    const head = pending.shift()!;
+    pendingBytes -= head.bytes;
+    return head.job;
   };
   try {
     for await (const piece of pieces) {
       if (piece !== MEMBER_END) {
         options.onTar(piece);
         member.push(piece);
+        memberBytes += piece.length;
         continue;
       }
-      while (pending.length >= IN_FLIGHT) yield* await pending.shift()!;
+      for (;;) {
+        while (pending[0]?.done) yield* await next();
+        const running = pending.filter((p) => !p.done);
+        if (running.length < CONCURRENCY && pendingBytes < MAX_PENDING_BYTES) break;
+        await Promise.race(running.map((p) => p.job));
+      }
       if (member.length > 0) start();
     }
     if (member.length > 0) start();
-    while (pending.length > 0) yield* await pending.shift()!;
+    while (pending.length > 0) yield* await next();
   } finally {
     if (cache) await Promise.all(cache.writes);
   }
