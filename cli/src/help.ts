@@ -125,8 +125,9 @@ Global options (-c, --arg, --no-color): see drydock --help.
   prune: `Usage: drydock prune [--all | --older-than AGE] [--dry-run]
 
 Removes what the store (DRYDOCK_HOME, default ~/.cache/drydock) holds that no cache record
-references: layers, snapshots, blobs, abandoned temporary files. Never races a build: it
-waits for builds in progress to finish.
+references: layers, snapshots, blobs, abandoned temporary files, and the caches that only save
+time (compressed layer pieces, compiled configs). Never races a build: it waits for builds in
+progress to finish.
 
 Options:
   --all             drop every cache record first, and the RUN cache mounts: an empty cache

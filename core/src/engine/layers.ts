@@ -75,9 +75,12 @@ export async function commitUpperdir(
   }
 }
 
+/** Where compressed gzip members of earlier layers are kept (under the store's base), emptied by prune. */
+export const MEMBER_CACHE = 'gzip-members';
+
 /** Compressed gzip members of earlier layers, so that rebuilding a big layer deflates only what changed. */
 const memberCache = (store: Store): MemberCache => ({
-  dir: join(store.paths.base, 'gzip-members'),
+  dir: join(store.paths.base, MEMBER_CACHE),
   tmpDir: store.paths.tmp,
 });
 

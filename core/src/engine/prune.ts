@@ -3,9 +3,10 @@
  * every blob and snapshot no remaining record references. Builds in flight are never raced: the
  * store's prune waits for their leases.
  */
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Store, type StoreRecord } from '../store/index.js';
+import { MEMBER_CACHE } from './layers.js';
 
 export interface PruneStoreOptions {
   storeRoot?: string;
@@ -47,10 +48,27 @@ export async function pruneStore(o: PruneStoreOptions = {}): Promise<PruneStoreR
     dropRecord: (r) => o.all === true || (o.olderThanMs !== undefined && (r.usedAt ?? 0) < now - o.olderThanMs),
   });
   if (o.all && !o.dryRun) await rm(join(store.paths.base, 'cache-mounts'), { recursive: true, force: true });
+  // Compressed layer members only spare rebuilds some deflate time, and grow with every edit:
+  // every prune empties them (the config compile cache likewise).
+  let cachedBytes = 0;
+  for (const cache of [MEMBER_CACHE, 'config-js']) {
+    const dir = join(store.paths.base, cache);
+    cachedBytes += await treeBytes(dir);
+    if (!o.dryRun) await rm(dir, { recursive: true, force: true });
+  }
   return {
     records: result.removedRecords.length,
     blobs: result.removedBlobs.length,
     snapshots: result.removedSnapshots.length,
-    freedBytes: result.freedBytes,
+    freedBytes: result.freedBytes + cachedBytes,
   };
+}
+
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  for (const e of entries) {
+    if (e.isFile()) total += (await stat(join(e.parentPath, e.name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
 }
