@@ -5,7 +5,6 @@
  * into place as the snapshot instead of being extracted again.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -99,7 +98,8 @@ export async function writeLayerBlob(
   const file = join(store.paths.tmp, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
   try {
     const written = await writeLayer(entries, file, { epoch, members: memberCache(store) });
-    await store.putBlob(() => createReadStream(file), { digest: written.digest, size: written.size });
+    // writeLayer hashed what it wrote: the file moves into the store as it is.
+    await store.adoptBlob(file, written.digest);
     return { digest: written.digest, diffId: written.diffId, size: written.size, mediaType: written.mediaType };
   } finally {
     await rm(file, { force: true });
