@@ -23,6 +23,8 @@ import { gzipSync } from 'node:zlib';
 export const SERVICES = ['api', 'worker'] as const;
 export type Service = (typeof SERVICES)[number];
 export const IMAGES = ['api', 'worker', 'assets'] as const;
+/** The images the workload builds FROM: a cold build starts without them on both sides. */
+export const BASE_IMAGES = ['node:20-slim', 'busybox:latest'] as const;
 
 export const ASSET_GROUPS = 20;
 export const ASSET_DIRS_PER_GROUP = 50;
