@@ -10,13 +10,14 @@ import { chown, mkdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { applyCopy } from '../copy/index.js';
 import { selectBind, type ContextIndex } from '../context/index.js';
-import { resolveUser, runStep, secureJoin, type ExecMount } from '../exec/index.js';
+import { runStep, secureJoin, type ExecMount } from '../exec/index.js';
 import type { MountSpec, Node } from '../graph/types.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_PATH, DEFAULT_SHELL, envEntries, type RuntimeConfig } from './image-config.js';
 import { commitUpperdir, scratchDir, type Layer, type LayerTimings } from './layers.js';
-import { mountRootfs, readRootfs, type MountedRootfs } from './rootfs.js';
+import { mountRootfs, type MountedRootfs } from './rootfs.js';
 import type { Secrets } from './secrets.js';
+import { userIn } from './users.js';
 
 export type RunNode = Extract<Node, { op: 'run' }>;
 
@@ -54,7 +55,7 @@ const privateInUse = new Set<string>();
 
 export async function runNode(o: RunNodeOptions): Promise<Layer | undefined> {
   const { node, config } = o;
-  const user = await readRootfs(o.store, o.lowerdirs, (rootfs) => resolveUser(rootfs, config.User || 'root'));
+  const user = await userIn(o.store, o.lowerdirs, config.User || 'root');
   const release: (() => Promise<void>)[] = [];
   const mounts: ExecMount[] = [];
   const extraEnv: [string, string][] = [];

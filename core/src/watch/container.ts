@@ -8,8 +8,8 @@ import { rm } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { layerSnapshot, scratchDir, type Layer } from '../engine/layers.js';
 import type { RuntimeConfig } from '../engine/image-config.js';
-import { readRootfs } from '../engine/rootfs.js';
-import { ExecCancelled, ExecError, resolveUser, runStep } from '../exec/index.js';
+import { userIn } from '../engine/users.js';
+import { ExecCancelled, ExecError, runStep } from '../exec/index.js';
 import type { Store } from '../store/index.js';
 
 export interface RunningContainer {
@@ -37,7 +37,7 @@ export async function startContainer(o: StartOptions): Promise<RunningContainer>
   const args = [...(image.config.Entrypoint ?? []), ...(image.config.Cmd ?? [])];
   if (args.length === 0) throw new Error('--run: the image has neither an entrypoint nor a command');
   const lowerdirs = await Promise.all([...image.layers].reverse().map((layer) => layerSnapshot(o.store, layer)));
-  const user = await readRootfs(o.store, lowerdirs, (rootfs) => resolveUser(rootfs, image.config.User || 'root'));
+  const user = await userIn(o.store, lowerdirs, image.config.User || 'root');
   const upperdir = await scratchDir(o.store, 'run-upper');
   const scratch = await scratchDir(o.store, 'run');
   const abort = new AbortController();
