@@ -107,7 +107,8 @@ Options:
   -w, --watch       stay running: rebuild whenever a file the images read changes (COPY/ADD
                     and bind-mount sources after ignore rules, the config and its modules),
                     only the steps whose inputs changed; a change during a build cancels it.
-                    Outputs (--load, --push, --output) are refreshed after each build
+                    Outputs (--load, --push, --output) are refreshed after each build;
+                    --no-cache and --update-lock apply to the first build only
   --run             with --watch: start the built image as a container (runc, host network,
                     output prefixed with its name); restarted after each rebuild
   --on-build CMD    with --watch: run CMD (sh -c) after each successful build, with

@@ -145,6 +145,9 @@ class Watch {
       try {
         result = await build({
           ...this.o.build,
+          // Re-resolving base images and executing every step are asked of the first build only:
+          // the rebuilds after it are what the cache is for.
+          ...(cycle > 1 ? { updateLock: false, noCache: false } : {}),
           graph: project.graph,
           dir: project.dir,
           secrets: project.secrets,
