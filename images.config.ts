@@ -31,6 +31,9 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Shell steps joined into one RUN line. */
 const sh = (...lines: string[]) => lines.join(' && ');
 
+/** The preset packages, packed and installed with the CLI (drydock init offers them). */
+const PRESETS = ['node', 'python', 'go', 'static'];
+
 export default defineConfig({
   args: {
     DRYDOCK_NODE: arg.enum(['20', '22'], { default: '20', description: 'node major version of the drydock image' }),
@@ -61,6 +64,8 @@ export default defineConfig({
         '!tsconfig.base.json',
         '!core',
         '!cli',
+        '!presets',
+        '!scripts',
         '**/dist',
         '**/node_modules',
         '**/*.tsbuildinfo',
@@ -77,17 +82,20 @@ export default defineConfig({
               copy(['package.json', 'package-lock.json', 'tsconfig.base.json'], './'),
               copy('core/package.json', './core/'),
               copy('cli/package.json', './cli/'),
+              ...PRESETS.map((p) => copy(`presets/${p}/package.json`, `./presets/${p}/`)),
               // No scripts: the root `prepare` would build before the sources are here. `npm install`,
               // not `npm ci`: the committed lockfile lacks rollup's optional per-platform packages,
               // which `npm ci` (npm 11) rejects as out of sync.
               run('npm install --ignore-scripts --no-audit --no-fund', { mounts: npm }),
               copy('core', './core'),
               copy('cli', './cli'),
+              copy('presets', './presets'),
+              copy('scripts', './scripts'),
               run(
                 sh(
                   'npm run build',
                   'mkdir /pack',
-                  'npm pack --workspace core --workspace cli --pack-destination /pack',
+                  `npm pack --workspace core --workspace cli ${PRESETS.map((p) => `--workspace presets/${p}`).join(' ')} --pack-destination /pack`,
                 ),
               ),
             ],
@@ -100,7 +108,7 @@ export default defineConfig({
             steps: [
               run(
                 sh(
-                  'npm install --omit=dev --no-audit --no-fund /pack/drydock-core-*.tgz /pack/drydock-[0-9]*.tgz',
+                  'npm install --omit=dev --no-audit --no-fund /pack/drydock-core-*.tgz /pack/drydock-[0-9]*.tgz /pack/drydock-preset-*.tgz',
                   'ln -s /opt/drydock/node_modules/.bin/drydock /usr/local/bin/drydock',
                   'drydock --version',
                 ),
