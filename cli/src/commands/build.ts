@@ -30,6 +30,18 @@ export const build: Command = async (ctx) => {
     const v = ctx.line.options.get(name);
     return Array.isArray(v) ? v : [];
   };
+  // What the command line asks of every build, watched or not.
+  const asked = {
+    images,
+    ...(target !== undefined ? { target } : {}),
+    secretFlags: list('secret'),
+    outputs: list('output'),
+    tags: list('tag'),
+    noCache: flag(ctx, 'no-cache'),
+    updateLock: flag(ctx, 'update-lock'),
+    load: flag(ctx, 'load'),
+    push: flag(ctx, 'push'),
+  };
   if (watching) {
     if (flag(ctx, 'run') && (images.length === 0 ? project.graph.images.length : images.length) !== 1) {
       throw new UsageError('--run starts one image: name it (drydock build --watch --run IMAGE)', 'build');
@@ -39,17 +51,7 @@ export const build: Command = async (ctx) => {
       verbose: flag(ctx, 'verbose'),
       run: flag(ctx, 'run'),
       onBuild: stringOption(ctx, 'on-build'),
-      build: {
-        images,
-        ...(target !== undefined ? { target } : {}),
-        secretFlags: list('secret'),
-        outputs: list('output'),
-        tags: list('tag'),
-        noCache: flag(ctx, 'no-cache'),
-        updateLock: flag(ctx, 'update-lock'),
-        load: flag(ctx, 'load'),
-        push: flag(ctx, 'push'),
-      },
+      build: asked,
     });
   }
   // Ctrl-C (or SIGTERM) cancels: running steps are killed and cleaned up, finished ones stay cached.
@@ -65,15 +67,7 @@ export const build: Command = async (ctx) => {
       cwd: ctx.cwd,
       env: ctx.env,
       secrets: project.config.secrets ?? {},
-      images,
-      ...(target !== undefined ? { target } : {}),
-      secretFlags: list('secret'),
-      outputs: list('output'),
-      tags: list('tag'),
-      noCache: flag(ctx, 'no-cache'),
-      updateLock: flag(ctx, 'update-lock'),
-      load: flag(ctx, 'load'),
-      push: flag(ctx, 'push'),
+      ...asked,
       onEvent: (event) => report(ctx, progress as Exclude<Progress, 'json'>, event),
     });
     for (const image of result.images) {
