@@ -13,7 +13,7 @@ import { copySelection, type CopyOptions } from './apply.js';
 
 export { resolveChown, type Owner } from './chown.js';
 export { CopyError, type CopyErrorCode } from './errors.js';
-export { applyAddUrl, urlFileName, type AddUrlOptions } from './url.js';
+export { applyAddUrl, downloadUrl, urlFileName, type AddUrlOptions } from './url.js';
 export { isArchive } from './archive.js';
 export { planCopy, type PlanOptions } from './plan.js';
 export type { CopyOptions };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, link, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -20,6 +20,8 @@ export interface AddUrlOptions {
   /** Applied to the downloaded file (docker 20.10's frontend ignores it for URLs; newer ones apply it). */
   chmod?: number;
   signal?: AbortSignal;
+  /** The URL already downloaded (downloadUrl) and hashed for the cache key: used as is, not fetched again. */
+  downloaded?: string;
 }
 
 /**
@@ -52,50 +54,21 @@ export async function applyAddUrl(o: AddUrlOptions): Promise<void> {
   const name = urlFileName(o.url);
   const tmp = await mkdtemp(join(tmpdir(), 'drydock-add-'));
   try {
-    let res: Response;
-    try {
-      res = await fetch(o.url, { redirect: 'follow', ...(o.signal ? { signal: o.signal } : {}) });
-    } catch (e) {
-      if (o.signal?.aborted) throw e;
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new CopyError(
-        'http-error',
-        `ADD ${o.url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
-        o.url,
-        { cause: e },
-      );
+    let downloaded = o.downloaded;
+    if (downloaded === undefined) {
+      const got = await downloadUrl(o.url, tmp, o.signal);
+      if (expected !== undefined && got.digest !== `sha256:${expected}`) {
+        throw new CopyError(
+          'checksum-mismatch',
+          `ADD ${o.url}: checksum mismatch: expected sha256:${expected}, got ${got.digest}`,
+          o.url,
+        );
+      }
+      downloaded = got.file;
     }
-    if (!res.ok || !res.body) {
-      await res.body?.cancel();
-      throw new CopyError('http-error', `ADD ${o.url}: HTTP ${res.status} ${res.statusText}`.trimEnd(), o.url);
-    }
-    const hash = createHash('sha256');
-    const tee = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
-    try {
-      await pipeline(
-        Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
-        tee,
-        createWriteStream(join(tmp, 'download'), { mode: 0o600 }),
-      );
-    } catch (e) {
-      if (o.signal?.aborted) throw e;
-      throw new CopyError('http-error', `ADD ${o.url}: download failed: ${(e as Error).message}`, o.url, { cause: e });
-    }
-    const actual = hash.digest('hex');
-    if (expected !== undefined && actual !== expected) {
-      throw new CopyError(
-        'checksum-mismatch',
-        `ADD ${o.url}: checksum mismatch: expected sha256:${expected}, got sha256:${actual}`,
-        o.url,
-      );
-    }
+    await link(downloaded, join(tmp, 'file')).catch(() => copyFile(downloaded!, join(tmp, 'file')));
     const dirDest = o.dest.endsWith('/') || o.dest.endsWith('/.');
-    const file = { src: 'download', name, type: 'file' as const, mode: 0o600, size: 0 };
+    const file = { src: 'file', name, type: 'file' as const, mode: 0o600, size: 0 };
     await copySelection({
       rootfs: o.rootfs,
       sourceRoot: tmp,
@@ -112,6 +85,47 @@ export async function applyAddUrl(o: AddUrlOptions): Promise<void> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Fetches a URL into `dir` (mode 0600), hashing it on the way: what ADD <url> reads, and its digest. */
+export async function downloadUrl(
+  url: string,
+  dir: string,
+  signal?: AbortSignal,
+): Promise<{ file: string; digest: string }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'follow', ...(signal ? { signal } : {}) });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new CopyError('http-error', `ADD ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, url, {
+      cause: e,
+    });
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new CopyError('http-error', `ADD ${url}: HTTP ${res.status} ${res.statusText}`.trimEnd(), url);
+  }
+  const hash = createHash('sha256');
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  const file = join(dir, 'download');
+  try {
+    await pipeline(
+      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+      tee,
+      createWriteStream(file, { mode: 0o600 }),
+    );
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    throw new CopyError('http-error', `ADD ${url}: download failed: ${(e as Error).message}`, url, { cause: e });
+  }
+  return { file, digest: `sha256:${hash.digest('hex')}` };
 }
 
 function parseChecksum(checksum: string): string {

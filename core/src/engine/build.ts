@@ -225,6 +225,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
         };
       }),
     );
+    await solver.cleanup();
     await session.contexts.save();
     const result: BuildResult = {
       images: [],

@@ -37,7 +37,7 @@ export interface CopyNodeOptions extends FileNodeBase {
   chown?: string;
   chmod?: string;
   /** ADD: local archives are extracted, URLs downloaded. */
-  add?: { urls: readonly string[]; checksum?: string };
+  add?: { urls: readonly string[]; checksum?: string; downloaded?: ReadonlyMap<string, string> };
   /** Always copy through an overlay mount, never from a plan (tests compare the two). */
   materialize?: boolean;
 }
@@ -88,6 +88,7 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
           url,
           dest: o.dest,
           ...(o.add.checksum ? { checksum: o.add.checksum } : {}),
+          ...(o.add.downloaded?.has(url) ? { downloaded: o.add.downloaded.get(url)! } : {}),
           ...(owner ? { owner } : {}),
           ...(chmod !== undefined ? { chmod } : {}),
           ...(o.signal ? { signal: o.signal } : {}),

@@ -6,10 +6,11 @@
  * run at once. A failing node rejects its stage and, through them, only the stages and images
  * that read it.
  */
-import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import { selectBind, selectSources, digestSelection } from '../context/index.js';
+import { downloadUrl } from '../copy/index.js';
 import { ExecError } from '../exec/index.js';
 import type { ImageGraph, MountSpec, Node, Source, StageGraph } from '../graph/types.js';
 import { instructionLine, oneLine } from '../graph/render-instruction.js';
@@ -23,7 +24,7 @@ import { applyNode, DEFAULT_SHELL, startStage, wordVars, type ConfigState } from
 import { pullImage } from './images.js';
 import type { ContextCache } from './contexts.js';
 import { SCRATCH_STATE, cacheKey, configState, imageState, layerState } from './keys.js';
-import { layerSnapshot, type Layer } from './layers.js';
+import { layerSnapshot, scratchDir, type Layer } from './layers.js';
 import { lockKey } from './lock.js';
 import { runNode, type MountSource } from './run-node.js';
 import type { Secrets } from './secrets.js';
@@ -89,11 +90,18 @@ export class Solver {
   readonly failed: StepFailed[] = [];
   /** Context directory → the sources steps read from it (as written, args expanded; '.' for all): what a watcher watches. */
   readonly inputs = new Map<string, Set<string>>();
+  /** Downloads made for ADD <url> keys; removed by `cleanup()` when the build is over. */
+  private readonly scratch: string[] = [];
   /** ms spent hashing inputs (walking contexts, digesting selections) and writing layers, summed over steps. */
   readonly timings = { hashMs: 0, layerMs: 0 };
 
   constructor(private readonly o: SolverOptions) {
     this.queue = new PQueue({ concurrency: o.concurrency ?? Math.max(2, Math.min(8, availableParallelism())) });
+  }
+
+  /** Removes what the build downloaded for ADD <url> steps. */
+  async cleanup(): Promise<void> {
+    await Promise.all(this.scratch.map((dir) => rm(dir, { recursive: true, force: true })));
   }
 
   /** The final state of an image's target stage. */
@@ -392,9 +400,24 @@ export class Solver {
         }
         const chown = node.chown === undefined ? undefined : x(node.chown);
         const chmod = node.chmod === undefined ? undefined : x(node.chmod);
+        // ADD <url> without a checksum: its content is only known by fetching it, so the key holds
+        // the fetched digest, and the step (if it runs) adds the very bytes that were hashed.
+        let downloaded: Map<string, string> | undefined;
         if (urls.length > 0) {
           const checksum = node.op === 'add' ? node.checksum : undefined;
-          reads.urls = checksum ? `${urls.join(' ')} ${checksum}` : await fetchDigests(urls);
+          if (checksum) reads.urls = `${urls.join(' ')} ${checksum}`;
+          else {
+            downloaded = new Map();
+            const digests: string[] = [];
+            for (const url of urls) {
+              const dir = await scratchDir(o.store, 'add');
+              this.scratch.push(dir);
+              const got = await downloadUrl(url, dir, o.signal);
+              downloaded.set(url, got.file);
+              digests.push(`${url} ${got.digest}`);
+            }
+            reads.urls = digests.join(' ');
+          }
         }
         return {
           key: key(usedArgs(node.args)),
@@ -408,7 +431,15 @@ export class Solver {
               ...(exclude ? { exclude } : {}),
               ...(chown !== undefined ? { chown } : {}),
               ...(chmod !== undefined ? { chmod } : {}),
-              ...(node.op === 'add' ? { add: { urls, ...(node.checksum ? { checksum: node.checksum } : {}) } } : {}),
+              ...(node.op === 'add'
+                ? {
+                    add: {
+                      urls,
+                      ...(node.checksum ? { checksum: node.checksum } : {}),
+                      ...(downloaded ? { downloaded } : {}),
+                    },
+                  }
+                : {}),
             }),
         };
       }
@@ -435,21 +466,6 @@ function mountFrom(m: MountSpec): Source | undefined {
 }
 
 const isUrl = (s: string): boolean => /^https?:\/\//.test(s);
-
-/** ADD <url> without a checksum: its content is only known by fetching it, so the key holds the fetched digest. */
-async function fetchDigests(urls: readonly string[]): Promise<string> {
-  const parts: string[] = [];
-  for (const url of urls) {
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(`ADD ${url}: HTTP ${res.status}`);
-    parts.push(
-      `${url} sha256:${createHash('sha256')
-        .update(Buffer.from(await res.arrayBuffer()))
-        .digest('hex')}`,
-    );
-  }
-  return parts.join(' ');
-}
 
 function historyText(node: Node, shell: string[] | undefined, text: string): string {
   switch (node.op) {
