@@ -41,9 +41,32 @@ export class Output {
     private readonly cwd: string,
   ) {}
 
+  /** The live status line on a terminal's stderr (watch mode), redrawn after every other line. */
+  #status = '';
+
+  /** Whether stderr is a terminal, where a status line can be redrawn in place. */
+  get live(): boolean {
+    return this.stderr.isTTY === true;
+  }
+
+  /** Replaces the live status line (on a terminal only; '' removes it). */
+  status(line: string): void {
+    if (!this.live) return;
+    this.stderr.write(`\r\u001b[K${line}`);
+    this.#status = line;
+  }
+
+  /** Clears the status line for a permanent line, then draws it again below. */
+  #around(write: () => void): void {
+    if (this.#status === '') return write();
+    this.stderr.write('\r\u001b[K');
+    write();
+    this.stderr.write(this.#status);
+  }
+
   /** A line of the command's result, on stdout. */
   print(line = ''): void {
-    this.stdout.write(line + '\n');
+    this.#around(() => this.stdout.write(line + '\n'));
   }
 
   /** Text that already ends with a newline (rendered graphs, JSON), on stdout. */
@@ -53,7 +76,7 @@ export class Output {
 
   /** A line about the run rather than its result, on stderr. */
   note(line: string): void {
-    this.stderr.write(line + '\n');
+    this.#around(() => this.stderr.write(line + '\n'));
   }
 
   /** Every diagnostic on its own line, then `N errors[, M warnings]`; all on stderr. */

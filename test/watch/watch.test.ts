@@ -4,11 +4,13 @@
  * assertions: every wait is for an event, and "nothing was built" is shown by the cycle number the
  * next real change gets.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, httpGet, requireBench, waitFor } from '../e2e/helpers.js';
+import { MIRROR_ENV } from '../build/helpers.js';
+import { CLI, freePort, httpGet, requireBench, waitFor } from '../e2e/helpers.js';
 import { isFinished, project, type Event, type Project, type Watching } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/app', import.meta.url));
@@ -117,6 +119,34 @@ describe('drydock build --watch app', () => {
   it('Ctrl-C stops it with exit status 130', async () => {
     const { code } = await w.stop();
     expect(code).toBe(130);
+  });
+});
+
+describe('on a terminal', () => {
+  it('keeps one live status line per cycle: building, then ok in N ms', async () => {
+    // script(1) gives drydock a pseudo-terminal, as a developer's shell would.
+    const cmd = `${process.execPath} ${CLI} build app --watch`;
+    const child = spawn('script', ['-qefc', cmd, '/dev/null'], {
+      cwd: p.dir,
+      env: { ...process.env, ...MIRROR_ENV, DRYDOCK_HOME: p.home, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
+    const seen = (re: RegExp) =>
+      waitFor(`${re} on the terminal`, async () => (re.test(screen) ? true : undefined), 120_000);
+    try {
+      await seen(/app: ok in \d+ ms/);
+      const before = screen.length;
+      write('input.txt', 'from the terminal\n');
+      await waitFor('a second cycle', async () => (/app: building/.test(screen.slice(before)) ? true : undefined));
+      await waitFor('its result', async () => (/app: ok in \d+ ms/.test(screen.slice(before)) ? true : undefined));
+      // The status line is redrawn in place (carriage return, erase line), not appended.
+      expect(screen).toContain('\r\u001b[Kapp: ');
+    } finally {
+      child.kill('SIGINT');
+      spawnSync('pkill', ['-INT', '-f', `${CLI} build app --watch`]);
+    }
   });
 });
 

@@ -75,13 +75,19 @@ function renderer(ctx: CommandContext, o: WatchCommandOptions): (event: WatchEve
     };
   }
   const time = (): string => new Date().toTimeString().slice(0, 8);
+  // On a terminal, one line kept up to date: each image's state in the current cycle.
+  const states = new Map<string, string>();
+  const live = (): void => ctx.out.status([...states].map(([image, state]) => `${image}: ${state}`).join('  ·  '));
   return (event) => {
+    track(states, event);
+    if (ctx.out.live && o.progress !== 'quiet') live();
     switch (event.event) {
       case 'watching':
         if (o.progress !== 'quiet') ctx.out.note(`${time()} watching ${event.paths.length} path(s); Ctrl-C to stop`);
         break;
       case 'build-started':
-        if (o.progress !== 'quiet') ctx.out.note(`${time()} building ${event.images.join(', ')}…`);
+        // A terminal shows it in the status line instead.
+        if (o.progress !== 'quiet' && !ctx.out.live) ctx.out.note(`${time()} building ${event.images.join(', ')}…`);
         break;
       case 'build-finished': {
         const rebuilt = event.rebuilt.length > 0 ? `rebuilt ${event.rebuilt.join(', ')}` : 'all cached';
@@ -131,6 +137,32 @@ function renderer(ctx: CommandContext, o: WatchCommandOptions): (event: WatchEve
         break;
     }
   };
+}
+
+/** An image's state in the live status line, from the events that change it. */
+function track(states: Map<string, string>, event: WatchEvent): void {
+  switch (event.event) {
+    case 'build-started':
+      for (const image of event.images) states.set(image, 'building…');
+      break;
+    case 'step':
+      if (event.step.type === 'step' && event.step.state === 'running') {
+        states.set(event.step.image, `building ${event.step.stage} ${event.step.index}/${event.step.total}…`);
+      }
+      break;
+    case 'build-finished':
+      states.set(event.image, `ok in ${event.durationMs} ms`);
+      break;
+    case 'build-failed':
+      for (const image of event.image ? [event.image] : states.keys()) states.set(image, 'failed');
+      break;
+    case 'build-cancelled':
+      for (const image of states.keys()) states.set(image, 'restarting…');
+      break;
+    case 'config-error':
+      for (const image of states.keys()) states.set(image, 'config error (last good build kept)');
+      break;
+  }
 }
 
 function renderStep(
