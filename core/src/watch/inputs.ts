@@ -20,9 +20,18 @@ export class Inputs {
   private readonly configFiles: Set<string>;
   private readonly contexts: { dir: string; matcher: Matcher; prefixes: string[] }[];
 
-  constructor(configFiles: Iterable<string>, contexts: readonly ContextInputs[]) {
+  constructor(
+    configFiles: Iterable<string>,
+    contexts: readonly ContextInputs[],
+    /** Where the builds themselves write (--output destinations): never an input, or each build would trigger the next. */
+    private readonly written: readonly string[] = [],
+  ) {
     this.configFiles = new Set(configFiles);
     this.contexts = contexts.map((c) => ({ dir: c.dir, matcher: c.matcher, prefixes: unique(c.sources.map(prefix)) }));
+  }
+
+  private isWritten(abs: string): boolean {
+    return this.written.some((w) => abs === w || abs.startsWith(w + sep));
   }
 
   /** What to watch: the config files and the context directories (filtered by `ignored`). */
@@ -33,6 +42,7 @@ export class Inputs {
   /** Whether a change at `abs` may change what a build reads. */
   relevant(abs: string): Relevance {
     if (this.configFiles.has(abs)) return 'config';
+    if (this.isWritten(abs)) return undefined;
     for (const c of this.contexts) {
       const rel = contextPath(c.dir, abs);
       if (rel === undefined) continue;
@@ -46,6 +56,7 @@ export class Inputs {
   /** What the watcher skips: a path that is neither an input, nor a directory on the way to one. */
   ignored(abs: string, isDir: boolean | undefined): boolean {
     if (this.configFiles.has(abs)) return false;
+    if (this.isWritten(abs)) return true;
     for (const c of this.contexts) {
       const rel = contextPath(c.dir, abs);
       if (rel === undefined) continue;

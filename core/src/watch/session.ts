@@ -9,7 +9,9 @@
  * by build() itself, and `run` restarts the image as a container, or `onBuild` runs a command.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
 import { build, openSession, type BuildOptions, type BuildResult, type BuildSession } from '../engine/build.js';
+import { parseOutput } from '../export/index.js';
 import type { Graph } from '../graph/types.js';
 import type { SecretSpecs } from '../dsl/types.js';
 import { startContainer, type RunningContainer } from './container.js';
@@ -220,6 +222,7 @@ class Watch {
       contexts
         .filter((c) => this.sources.has(c.dir))
         .map((c) => ({ dir: c.dir, matcher: c.matcher, sources: [...this.sources.get(c.dir)!] })),
+      this.outputPaths(),
     );
     const roots = this.inputs.roots();
     // What is watched depends on the sources too: a directory off every source's path is not.
@@ -228,6 +231,17 @@ class Watch {
     this.watcher.set(roots);
     this.watched = key;
     this.o.onEvent({ event: 'watching', paths: roots });
+  }
+
+  /** Where --output writes, for every image: a destination inside a context must not trigger a build. */
+  private outputPaths(): string[] {
+    const names = this.project?.graph.images.map((i) => i.name) ?? [];
+    const cwd = this.o.build?.cwd ?? process.cwd();
+    return (this.o.build?.outputs ?? []).flatMap((spec) => {
+      const out = parseOutput(spec);
+      if (!('dest' in out)) return [];
+      return [...new Set(names.map((name) => resolve(cwd, out.dest.replaceAll('{image}', name))))];
+    });
   }
 
   private async afterBuild(result: BuildResult): Promise<void> {
