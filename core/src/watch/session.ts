@@ -9,8 +9,9 @@
  * by build() itself, and `run` restarts the image as a container, or `onBuild` runs a command.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { build, openSession, type BuildOptions, type BuildResult, type BuildSession } from '../engine/build.js';
+import { LOCK_FILE } from '../engine/lock.js';
 import { parseOutput } from '../export/index.js';
 import type { Graph } from '../graph/types.js';
 import type { SecretSpecs } from '../dsl/types.js';
@@ -233,15 +234,19 @@ class Watch {
     this.o.onEvent({ event: 'watching', paths: roots });
   }
 
-  /** Where --output writes, for every image: a destination inside a context must not trigger a build. */
+  /**
+   * What the builds write: every --output destination and images.lock.json. One inside a context
+   * must not trigger a build (an output would trigger the next build forever).
+   */
   private outputPaths(): string[] {
     const names = this.project?.graph.images.map((i) => i.name) ?? [];
     const cwd = this.o.build?.cwd ?? process.cwd();
-    return (this.o.build?.outputs ?? []).flatMap((spec) => {
+    const outputs = (this.o.build?.outputs ?? []).flatMap((spec) => {
       const out = parseOutput(spec);
       if (!('dest' in out)) return [];
       return [...new Set(names.map((name) => resolve(cwd, out.dest.replaceAll('{image}', name))))];
     });
+    return this.project ? [...outputs, join(this.project.dir, LOCK_FILE)] : outputs;
   }
 
   private async afterBuild(result: BuildResult): Promise<void> {
