@@ -29,6 +29,7 @@ export { selectSources, selectBind, destIsDir, type CopySpec, type SelectedEntry
 export { StatCache, type FileStat } from './stat-cache.js';
 export { digestSelection, type SelectionDigest } from './digest.js';
 export { refreshPaths, isExcluded } from './refresh.js';
+export { contextRelative } from './path.js';
 
 /**
  * The ignore patterns an image's build applies: `<contextDir>/.dockerignore`, then the config's

@@ -3,6 +3,8 @@
  * cleaned the way moby and BuildKit clean them, and Node's `path.posix.normalize` differs (it keeps
  * a trailing slash and turns '' into '.').
  */
+import { isAbsolute, relative, sep } from 'node:path';
+
 export function cleanPath(p: string): string {
   if (p === '') return '.';
   const rooted = p.startsWith('/');
@@ -19,6 +21,13 @@ export function cleanPath(p: string): string {
   const joined = out.join('/');
   if (rooted) return '/' + joined;
   return joined === '' ? '.' : joined;
+}
+
+/** The context-relative posix path of host path `abs`, '' for `dir` itself, undefined when outside it. */
+export function contextRelative(dir: string, abs: string): string | undefined {
+  const rel = relative(dir, abs);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+  return sep === '/' ? rel : rel.split(sep).join('/');
 }
 
 export function joinPath(a: string, b: string): string {

@@ -334,13 +334,9 @@ async function writeImage(
   await store.putBlob(manifest.bytes, { digest: manifest.descriptor.digest });
   // What prune keeps: a built image's blobs stay as long as its record does (the same image built
   // again only touches it).
-  const record = `image:${manifest.descriptor.digest}`;
-  if (await store.getRecord(record)) await store.touchRecord(record);
-  else {
-    await store.putRecord(record, {
-      blobs: [manifest.descriptor.digest, configBlob.descriptor.digest, ...state.layers.map((l) => l.digest)],
-    });
-  }
+  await store.keepRecord(`image:${manifest.descriptor.digest}`, () => ({
+    blobs: [manifest.descriptor.digest, configBlob.descriptor.digest, ...state.layers.map((l) => l.digest)],
+  }));
   return {
     source: { manifest: manifest.bytes, config: configBlob.bytes, blobs: (digest) => store.readBlob(digest) },
     manifestDigest: manifest.descriptor.digest,

@@ -4,8 +4,16 @@
  * builds and tells it which paths changed, so a rebuild re-stats those paths and nothing else.
  */
 import { createHash } from 'node:crypto';
-import { join, relative, sep } from 'node:path';
-import { ignorePatterns, Matcher, refreshPaths, StatCache, walkContext, type ContextIndex } from '../context/index.js';
+import { join } from 'node:path';
+import {
+  contextRelative,
+  ignorePatterns,
+  Matcher,
+  refreshPaths,
+  StatCache,
+  walkContext,
+  type ContextIndex,
+} from '../context/index.js';
 import type { ImageGraph } from '../graph/types.js';
 
 export interface BuildContext {
@@ -61,18 +69,16 @@ export class ContextCache {
     for (const [key, p] of this.contexts) {
       const ctx = await p.catch(() => undefined);
       if (!ctx) continue;
-      const rels = all.map((abs) => relative(ctx.dir, abs)).filter((rel) => rel !== '' && !isOutside(rel));
+      const rels = all
+        .map((abs) => contextRelative(ctx.dir, abs))
+        .filter((rel): rel is string => rel !== undefined && rel !== '');
       if (rels.length === 0) continue;
       if (rels.includes(IGNORE_FILE)) {
         await ctx.statCache.save();
         this.contexts.delete(key);
         continue;
       }
-      refreshPaths(
-        ctx.index,
-        ctx.matcher,
-        rels.map((rel) => rel.split(sep).join('/')),
-      );
+      refreshPaths(ctx.index, ctx.matcher, rels);
     }
   }
 
@@ -91,7 +97,5 @@ export class ContextCache {
     for (const ctx of await this.walked()) await ctx.statCache.save();
   }
 }
-
-const isOutside = (rel: string): boolean => rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep);
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');

@@ -81,14 +81,10 @@ export async function pullImage(
   );
   // What keeps the image's blobs (and snapshots, by diff_id) through `drydock prune`; written once
   // per image (content-addressed: it never changes), touched when used again.
-  const record = `pull:${manifestDigest}`;
-  if (await store.getRecord(record)) await store.touchRecord(record);
-  else {
-    await store.putRecord(record, {
-      blobs: [manifestDigest, manifest.config.digest, ...layers.map((l) => l.digest)],
-      diffIds: layers.map((l) => l.diffId),
-    });
-  }
+  await store.keepRecord(`pull:${manifestDigest}`, () => ({
+    blobs: [manifestDigest, manifest.config.digest, ...layers.map((l) => l.digest)],
+    diffIds: layers.map((l) => l.diffId),
+  }));
   return {
     ref,
     manifestDigest,

@@ -81,6 +81,20 @@ export const touchRecord = async (paths: StorePaths, key: string): Promise<void>
   });
 };
 
+/**
+ * A record whose content never changes for its key (content-addressed: `pull:<digest>`,
+ * `image:<digest>`): written the first time, only touched after, without reading it.
+ */
+export const keepRecord = async (paths: StorePaths, key: string, value: () => unknown): Promise<void> => {
+  const now = new Date();
+  try {
+    await utimes(join(paths.index, recordFileName(key)), now, now);
+  } catch (error) {
+    if (!hasErrno(error, 'ENOENT')) throw error;
+    await putRecord(paths, key, value());
+  }
+};
+
 export const deleteRecord = async (paths: StorePaths, key: string): Promise<void> => {
   await unlink(join(paths.index, recordFileName(key))).catch((error: unknown) => {
     if (!hasErrno(error, 'ENOENT')) throw error;

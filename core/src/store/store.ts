@@ -28,7 +28,15 @@ import { StoreError } from './errors.js';
 import { lockShared, withExclusive, withLock, type HeldLock, type LockConfig } from './locks.js';
 import { resolveRoot, storePaths, type StorePaths } from './paths.js';
 import { prune, usage, type PruneOptions, type PruneResult, type Usage } from './prune.js';
-import { getRecord, listRecords, putRecord, touchRecord, type StoreRecord, type StoreWarning } from './records.js';
+import {
+  getRecord,
+  keepRecord,
+  listRecords,
+  putRecord,
+  touchRecord,
+  type StoreRecord,
+  type StoreWarning,
+} from './records.js';
 import { ensureSnapshot, snapshotPath } from './snapshots.js';
 
 export interface StoreOptions {
@@ -117,6 +125,11 @@ export class Store {
 
   getRecord<T>(key: string): Promise<T | undefined> {
     return getRecord<T>(this.paths, key, this.warn);
+  }
+
+  /** A record whose content is fixed by its key: written once, touched when used again (see records.ts). */
+  keepRecord(key: string, value: () => unknown): Promise<void> {
+    return keepRecord(this.paths, key, value);
   }
 
   putRecord(key: string, value: unknown): Promise<void> {

@@ -4,8 +4,8 @@
  * ignore rules) and the context's .dockerignore. Anything else in a context (a README no step
  * copies, an ignored node_modules) triggers nothing, and is not even watched.
  */
-import { posix, relative, sep } from 'node:path';
-import { hasWildcards, isExcluded, type Matcher } from '../context/index.js';
+import { posix, sep } from 'node:path';
+import { contextRelative, hasWildcards, isExcluded, type Matcher } from '../context/index.js';
 
 export interface ContextInputs {
   dir: string;
@@ -44,7 +44,7 @@ export class Inputs {
     if (this.configFiles.has(abs)) return 'config';
     if (this.isWritten(abs)) return undefined;
     for (const c of this.contexts) {
-      const rel = contextPath(c.dir, abs);
+      const rel = contextRelative(c.dir, abs);
       if (rel === undefined) continue;
       if (rel === '.dockerignore') return 'context';
       if (rel !== '' && isExcluded(c.matcher, rel, false)) continue;
@@ -58,7 +58,7 @@ export class Inputs {
     if (this.configFiles.has(abs)) return false;
     if (this.isWritten(abs)) return true;
     for (const c of this.contexts) {
-      const rel = contextPath(c.dir, abs);
+      const rel = contextRelative(c.dir, abs);
       if (rel === undefined) continue;
       if (rel === '' || rel === '.dockerignore') return false;
       if (isExcluded(c.matcher, rel, isDir ?? true)) continue;
@@ -68,13 +68,6 @@ export class Inputs {
     }
     return true;
   }
-}
-
-/** The context-relative posix path of `abs`, or undefined when it lies outside `dir`. */
-function contextPath(dir: string, abs: string): string | undefined {
-  const rel = relative(dir, abs);
-  if (rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep)) return undefined;
-  return rel.split(sep).join('/');
 }
 
 /** The literal directory part of a source: `src/**\/*.ts` → `src`, `./a/b` → `a/b`, `*.json` → ''. */
