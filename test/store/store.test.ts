@@ -207,6 +207,20 @@ describe('cache records', () => {
     expect(await ls(store.paths.tmp)).toEqual([]);
   });
 
+  it('keepRecord writes a record the first time and only marks it used after', async () => {
+    const store = await Store.open();
+    let built = 0;
+    const value = () => ({ blobs: ['sha256:abc'], n: ++built });
+    await store.keepRecord('pull:x', value);
+    const [first] = await store.listRecords();
+    await new Promise((r) => setTimeout(r, 20));
+    await store.keepRecord('pull:x', value);
+    const [again] = await store.listRecords();
+    expect(built).toBe(1);
+    expect(await store.getRecord('pull:x')).toEqual({ blobs: ['sha256:abc'], n: 1 });
+    expect(again!.usedAt).toBeGreaterThan(first!.usedAt!);
+  });
+
   it('a corrupt record reads as absent, is removed, and is reported as a warning', async () => {
     const warnings: string[] = [];
     const store = await Store.open({ onWarning: (w) => warnings.push(w.code) });
