@@ -1,6 +1,6 @@
 // The compiled-config cache: an unchanged config is not compiled again, an edited one is, and a
 // cache entry is keyed by content, so a stale one can never be used.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@drydock/core';
@@ -46,8 +46,16 @@ describe('compiled config cache', () => {
     const afterFirst = cached();
     expect(afterFirst).toHaveLength(2); // the config and base.ts
 
+    const stamps = (): string[] =>
+      cached().map((f) => {
+        const st = statSync(path.join(home, 'v1', 'config-js', f));
+        return `${f} ${st.ino} ${st.mtimeMs}`;
+      });
+    const written = stamps();
+    await new Promise((r) => setTimeout(r, 20)); // a rewrite would now get another mtime
     await loadConfig(project);
-    expect(cached()).toEqual(afterFirst);
+    // Neither recompiled nor rewritten: the same files, untouched.
+    expect(stamps()).toEqual(written);
 
     writeConfig('two');
     const edited = await loadConfig(project);

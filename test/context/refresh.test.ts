@@ -27,10 +27,20 @@ function tree(files: Record<string, string>): string {
   return root;
 }
 
-/** What an index says, without when it said it. */
+/** What an index says about each entry: everything the stat cache compares. */
 function view(index: ContextIndex): unknown {
   const entries = [...index.entries.values()]
-    .map(({ path, type, mode, size, ino, linkTarget }) => ({ path, type, mode, size, ino, linkTarget }))
+    .map(({ path, type, mode, size, dev, ino, mtimeMs, ctimeMs, linkTarget }) => ({
+      path,
+      type,
+      mode,
+      size,
+      dev,
+      ino,
+      mtimeMs,
+      ctimeMs,
+      linkTarget,
+    }))
     .sort((a, b) => a.path.localeCompare(b.path));
   const children = Object.fromEntries([...index.children].sort(([a], [b]) => a.localeCompare(b)));
   return { entries, children };

@@ -10,7 +10,9 @@ import { Matcher, walkContext, type ContextIndex } from '../../core/src/context/
 
 let root: string;
 let index: ContextIndex;
-const before = Date.now();
+/** Wall clock just before and after the walk: every stat was taken between them. */
+let before = 0;
+let after = 0;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'drydock-walk-'));
@@ -20,7 +22,9 @@ beforeAll(async () => {
   // U+FF5E sorts before U+1F600 in UTF-8 bytes, after it in UTF-16 code units (a surrogate pair).
   for (const name of ['a', 'B', 'é', '\u{1F600}', '\uFF5E', '~']) await writeFile(join(root, 'utf8', name), name);
   await symlink('ascii/a', join(root, 'link'));
+  before = Date.now();
   index = await walkContext(root, new Matcher([]));
+  after = Date.now();
 });
 
 afterAll(async () => {
@@ -51,5 +55,6 @@ describe('walkContext', () => {
     }
     expect(index.entries.get('link')!.linkTarget).toBe('ascii/a');
     expect(index.walkedAtMs).toBeGreaterThanOrEqual(before);
+    expect(index.walkedAtMs).toBeLessThanOrEqual(after);
   });
 });

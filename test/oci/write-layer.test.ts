@@ -90,7 +90,8 @@ describe('writeLayer of a directory', () => {
 
     const tarSha = await sh('sh', ['-c', `gzip -dc '${join(tmp, 'host.tar.gz')}' | sha256sum`]);
     expect(`sha256:${tarSha.split(' ')[0]}`).toBe(fromHost.diffId);
-    const listing = await sh('tar', ['-tvzf', join(tmp, 'host.tar.gz')]);
+    // tar prints mtimes in local time: read them as UTC.
+    const listing = await sh('env', ['TZ=UTC', 'tar', '-tvzf', join(tmp, 'host.tar.gz')]);
     expect(listing.trim().split('\n')).toHaveLength(30 + 3000 + 6);
     expect(listing).toMatch(/hrw-r--r-- 0\/0 +0 2023-11-14 22:13 block-link link to block/);
   });

@@ -39,7 +39,11 @@ function relist(index: ContextIndex, matcher: Matcher, rel: string): void {
   const before = index.children.get(rel);
   if (before === undefined) return; // dropped while a parent was re-listed
   const abs = rel === '' ? index.dir : join(index.dir, rel);
-  if (!lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) return; // its parent's re-listing drops it
+  const st = lstatSync(abs, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) return; // its parent's re-listing drops it
+  // Its own entry (in its parent's listing) gets the times its changed listing gave it.
+  const own = index.entries.get(rel);
+  if (own) Object.assign(own, { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
   const wasDir = new Set(before.filter((name) => index.entries.get(joinPath(rel, name))?.type === 'dir'));
   for (const name of before) index.entries.delete(joinPath(rel, name));
   const statAt = Date.now();
