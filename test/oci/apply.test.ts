@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import {
   chmod,
   chown,
@@ -14,7 +15,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyLayerAsLowerdir, readXattrs } from '../../core/src/oci/index.js';
+import { applyLayerAsLowerdir, applyLayerStreamAsLowerdir, readXattrs } from '../../core/src/oci/index.js';
 import { isRoot, removeDir, sh, tempDir } from './helpers.js';
 import { walkTree } from './walk-tree.js';
 
@@ -162,5 +163,44 @@ describe('applyLayerAsLowerdir', () => {
     await writeFile(join(base, 'a'), 'a');
     await sh('tar', ['-cf', join(base, 'layer.tar'), '-C', base, 'a']);
     await expect(applyLayerAsLowerdir(join(base, 'layer.tar'), join(base, 'out'))).rejects.toThrow(/is not empty/);
+  });
+});
+
+describe('applyLayerStreamAsLowerdir (a layer as it downloads)', () => {
+  async function layer(): Promise<{ tar: string; gz: string; diffId: string; src: string }> {
+    const src = join(tmp, 'stream-src');
+    await mkdir(join(src, 'etc'), { recursive: true });
+    await writeFile(join(src, 'etc', 'hello'), 'hello from a stream\n');
+    const tar = join(tmp, 'stream.tar');
+    await sh('tar', ['--numeric-owner', '-cf', tar, '-C', src, 'etc']);
+    await sh('sh', ['-c', `gzip -c '${tar}' > '${tar}.gz'`]);
+    return {
+      tar,
+      gz: `${tar}.gz`,
+      diffId: `sha256:${createHash('sha256')
+        .update(await readFile(tar))
+        .digest('hex')}`,
+      src,
+    };
+  }
+
+  it('extracts gzip and plain streams alike, told apart by their first bytes', async () => {
+    const l = await layer();
+    for (const [name, file] of [
+      ['gz', l.gz],
+      ['plain', l.tar],
+    ] as const) {
+      const dir = join(tmp, `stream-${name}`);
+      await applyLayerStreamAsLowerdir(createReadStream(file), dir, l.diffId, name);
+      expect(await readFile(join(dir, 'etc', 'hello'), 'utf8')).toBe('hello from a stream\n');
+    }
+  });
+
+  it('fails when the tar is not the diff_id the image names', async () => {
+    const l = await layer();
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    await expect(
+      applyLayerStreamAsLowerdir(createReadStream(l.gz), join(tmp, 'stream-wrong'), wrong, 'x'),
+    ).rejects.toThrow(/the image config says sha256:0{64}/);
   });
 });

@@ -3,7 +3,6 @@
  * manifest, config and layer blobs fetched into the store once; a later build with the same pin
  * reads them from the store and makes no request.
  */
-import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { applyLayerStreamAsLowerdir, type HistoryEntry } from '../oci/index.js';
@@ -102,39 +101,39 @@ export async function pullImage(
 /**
  * Downloads a layer into the store and, from the same bytes as they arrive, extracts its snapshot
  * (the overlay lowerdir a build needs next): the download and the extraction overlap instead of
- * running one after the other. The snapshot is kept only once the blob's digest checked out.
+ * running one after the other. The snapshot is kept only once the blob's digest checked out (and
+ * its tar's diff_id). The snapshot lock is taken first: when another process holds it, or the
+ * snapshot exists, the blob is fetched alone and nothing waits on an unread extraction.
  */
 async function fetchLayer(store: Store, client: RegistryClient, ref: string, layer: Layer): Promise<void> {
-  const gzip = /gzip$/.test(layer.mediaType);
-  const plain = /(\.|v1\.)tar$/.test(layer.mediaType);
-  const id = snapshotId(layer.diffId);
-  if ((!gzip && !plain) || existsSync(store.snapshotPath(id))) {
-    await store.putBlob(() => client.fetchBlob(ref, layer), layer);
-    return;
-  }
-  const source = client.fetchBlob(ref, layer);
-  const toBlob = new PassThrough();
-  const toTree = new PassThrough();
-  source.on('error', (error) => {
-    toBlob.destroy(error);
-    toTree.destroy(error);
-  });
-  source.pipe(toBlob);
-  source.pipe(toTree);
-  const stored = store.putBlob(toBlob, layer);
-  const extracted = store
-    .ensureSnapshot(id, async (dir) => {
-      try {
-        await applyLayerStreamAsLowerdir(toTree, dir, gzip, `${ref} layer ${layer.digest}`);
-      } catch (error) {
+  let extracting = false;
+  await store.ensureSnapshot(snapshotId(layer.diffId), async (dir) => {
+    extracting = true;
+    const source = client.fetchBlob(ref, layer);
+    const toBlob = new PassThrough();
+    const toTree = new PassThrough();
+    source.on('error', (error) => {
+      toBlob.destroy(error);
+      toTree.destroy(error);
+    });
+    source.pipe(toBlob);
+    source.pipe(toTree);
+    // Either side failing stops the download, and both are settled before this returns.
+    const stored = store.putBlob(toBlob, layer).catch((error: unknown) => {
+      source.destroy(error as Error);
+      throw error;
+    });
+    const tree = applyLayerStreamAsLowerdir(toTree, dir, layer.diffId, `${ref} layer ${layer.digest}`).catch(
+      (error: unknown) => {
         source.destroy(error as Error);
         throw error;
-      }
-      await stored;
-    })
-    // Built by another process meanwhile: what it did not read must not hold the download back.
-    .finally(() => toTree.resume());
-  await Promise.all([stored, extracted]);
+      },
+    );
+    const [blob, extracted] = await Promise.allSettled([stored, tree]);
+    if (blob.status === 'rejected') throw blob.reason;
+    if (extracted.status === 'rejected') throw extracted.reason;
+  });
+  if (!extracting) await store.putBlob(() => client.fetchBlob(ref, layer), layer);
 }
 
 export const platformString = (p: PulledImage['platform']): string => formatPlatform(p);

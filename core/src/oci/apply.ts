@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
@@ -18,7 +19,7 @@ import {
   chmodSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { checkEntryPath } from './entry.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './from-upperdir.js';
@@ -112,17 +113,42 @@ export async function applyLayerAsLowerdir(layerPath: string, dir: string): Prom
 }
 
 /**
- * The same from a stream of the layer as it arrives (a download): gzip or plain, as `gzip` says.
+ * The same from a stream of the layer as it arrives (a download), gzip or plain (told by its
+ * first bytes, as for a file). The uncompressed tar must hash to `diffId`: snapshots are shared
+ * by diff_id, so one made from other content would be served to every image naming that id.
  * The caller decides what a failed stream means; `dir` is left half-written then.
  */
 export async function applyLayerStreamAsLowerdir(
   layer: Readable,
   dir: string,
-  gzip: boolean,
+  diffId: string,
   label: string,
 ): Promise<void> {
-  const input = gzip ? pipeline(layer, createGunzip({ chunkSize: 256 * 1024 }), () => {}) : layer;
-  await applyTarAsLowerdir(input, dir, label);
+  const head = await firstBytes(layer);
+  const rest = Readable.from(
+    (async function* () {
+      if (head.length > 0) yield head;
+      yield* layer;
+    })(),
+  );
+  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const input = gzip ? pipeline(rest, createGunzip({ chunkSize: 256 * 1024 }), () => {}) : rest;
+  const hash = createHash('sha256');
+  const hashed = (async function* () {
+    for await (const chunk of input) {
+      hash.update(chunk as Buffer);
+      yield chunk as Buffer;
+    }
+  })();
+  await applyTarAsLowerdir(hashed, dir, label);
+  const actual = `sha256:${hash.digest('hex')}`;
+  if (actual !== diffId) throw new Error(`layer ${label}: its tar is ${actual}, the image config says ${diffId}`);
+}
+
+/** The stream's first chunk (empty at its end), read without losing it. */
+async function firstBytes(stream: Readable): Promise<Buffer> {
+  for await (const chunk of stream.iterator({ destroyOnReturn: false })) return chunk as Buffer;
+  return Buffer.alloc(0);
 }
 
 /** Extracts an uncompressed tar stream into `dir` (see applyLayerAsLowerdir); `layerPath` names it in errors. */
