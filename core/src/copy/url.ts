@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, link, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { copySelection } from './apply.js';
@@ -66,12 +66,12 @@ export async function applyAddUrl(o: AddUrlOptions): Promise<void> {
       }
       downloaded = got.file;
     }
-    await link(downloaded, join(tmp, 'file')).catch(() => copyFile(downloaded!, join(tmp, 'file')));
     const dirDest = o.dest.endsWith('/') || o.dest.endsWith('/.');
-    const file = { src: 'file', name, type: 'file' as const, mode: 0o600, size: 0 };
+    // Copied from where it was downloaded, under its own name.
+    const file = { src: basename(downloaded), name, type: 'file' as const, mode: 0o600, size: 0 };
     await copySelection({
       rootfs: o.rootfs,
-      sourceRoot: tmp,
+      sourceRoot: dirname(downloaded),
       dest: o.dest,
       selection: dirDest
         ? [

@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
 import zlib from 'node:zlib';
 
 // Node's createGzip lets zlib write the header, whose OS byte is the build's OS_CODE (3 on Unix, other
@@ -53,45 +52,19 @@ export async function gzipMember(pieces: readonly Buffer[], crc: number): Promis
  * matching trailer. Catches a truncated or foreign file cheaply; it does not inflate the body.
  */
 export function isGzipMemberOf(member: Buffer, crc: number, length: number): boolean {
-  return (
-    member.length >= HEADER.length + 2 + TRAILER_SIZE &&
-    member.subarray(0, HEADER.length).equals(HEADER) &&
-    member.subarray(member.length - TRAILER_SIZE).equals(trailer(crc, length))
-  );
-}
-
-/** A gzip Transform whose output is the same for the same input on every machine. */
-export class DeterministicGzip extends Transform {
-  // Deflate runs on the thread pool: a few MiB of queued input keep it busy while this thread reads and
-  // hashes the next chunks, and a larger output buffer than zlib's 16 KiB means fewer hand-offs back.
-  // Neither changes the compressed bytes.
-  readonly #deflate = zlib.createDeflateRaw({
-    ...DEFLATE_OPTIONS,
-    chunkSize: 256 * 1024,
-    writableHighWaterMark: 4 * 1024 * 1024,
-  } as zlib.ZlibOptions & TransformOptions);
-  #crc = 0;
-  #isize = 0;
-
-  constructor() {
-    super();
-    this.push(HEADER);
-    this.#deflate.on('data', (chunk: Buffer) => this.push(chunk));
-    this.#deflate.on('error', (err) => this.destroy(err));
+  if (
+    member.length < HEADER.length + 2 + TRAILER_SIZE ||
+    !member.subarray(0, HEADER.length).equals(HEADER) ||
+    !member.subarray(member.length - TRAILER_SIZE).equals(trailer(crc, length))
+  ) {
+    return false;
   }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.#crc = zlib.crc32(chunk, this.#crc);
-    this.#isize = (this.#isize + chunk.length) >>> 0; // ISIZE is the length mod 2^32
-    if (this.#deflate.write(chunk)) callback();
-    else this.#deflate.once('drain', () => callback());
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.#deflate.once('end', () => {
-      this.push(trailer(this.#crc, this.#isize));
-      callback();
-    });
-    this.#deflate.end();
+  // A damaged body behind a good header and trailer would give a blob whose diff_id lies: inflate
+  // it (far cheaper than deflate) and check what comes out.
+  try {
+    const body = zlib.inflateRawSync(member.subarray(HEADER.length, member.length - TRAILER_SIZE));
+    return body.length === length && zlib.crc32(body) >>> 0 === crc >>> 0;
+  } catch {
+    return false;
   }
 }

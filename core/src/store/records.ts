@@ -73,12 +73,16 @@ export const listRecords = async (paths: StorePaths, warn: Warn): Promise<StoreR
   return records;
 };
 
-/** Marks a record as used now (what age-based pruning goes by). A record gone meanwhile is fine. */
-export const touchRecord = async (paths: StorePaths, key: string): Promise<void> => {
+/** Marks a record as used now (what age-based pruning goes by); false when there is no such record. */
+export const touchRecord = async (paths: StorePaths, key: string): Promise<boolean> => {
   const now = new Date();
-  await utimes(join(paths.index, recordFileName(key)), now, now).catch((error: unknown) => {
-    if (!hasErrno(error, 'ENOENT')) throw error;
-  });
+  try {
+    await utimes(join(paths.index, recordFileName(key)), now, now);
+    return true;
+  } catch (error) {
+    if (hasErrno(error, 'ENOENT')) return false;
+    throw error;
+  }
 };
 
 /**
@@ -86,13 +90,7 @@ export const touchRecord = async (paths: StorePaths, key: string): Promise<void>
  * `image:<digest>`): written the first time, only touched after, without reading it.
  */
 export const keepRecord = async (paths: StorePaths, key: string, value: () => unknown): Promise<void> => {
-  const now = new Date();
-  try {
-    await utimes(join(paths.index, recordFileName(key)), now, now);
-  } catch (error) {
-    if (!hasErrno(error, 'ENOENT')) throw error;
-    await putRecord(paths, key, value());
-  }
+  if (!(await touchRecord(paths, key))) await putRecord(paths, key, value());
 };
 
 export const deleteRecord = async (paths: StorePaths, key: string): Promise<void> => {

@@ -137,7 +137,7 @@ export class Store {
   }
 
   /** Marks a record used now: age-based pruning keeps what builds still use. */
-  touchRecord(key: string): Promise<void> {
+  touchRecord(key: string): Promise<boolean> {
     return touchRecord(this.paths, key);
   }
 
