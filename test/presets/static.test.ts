@@ -72,6 +72,17 @@ describe('static preset: what it makes of a project', () => {
     expect(stage(cra, 'runtime')).toContain('COPY --from=build /app/build/ /site/');
   });
 
+  it('Yarn 2+ with yarnPath in .yarnrc.yml: the release file is copied, to its own path, before the install', () => {
+    const berry = plan(staticSite(), fixture('yarn-berry-app')).dockerfile;
+    expect(stage(berry, 'build').slice(2)).toEqual([
+      'COPY package.json yarn.lock .yarnrc.yml ./',
+      'COPY .yarn/releases/yarn-4.5.0.cjs ./.yarn/releases/yarn-4.5.0.cjs',
+      'RUN --mount=type=cache,target=/root/.yarn/berry/cache corepack enable && yarn install --immutable',
+      'COPY . ./',
+      'RUN yarn run build',
+    ]);
+  });
+
   it('a ready folder is copied from the project: no build stage at all', () => {
     const { dockerfile } = plan(staticSite({ spa: true }), fixture('plain-site'));
     expect(dockerfile).not.toMatch(/ AS build$/m);

@@ -20,6 +20,7 @@ export type StaticStep =
   | 'rootfs'
   | 'build-packages'
   | 'manifests'
+  | 'yarn-release'
   | 'install'
   | 'source'
   | 'build'
@@ -49,6 +50,7 @@ export const staticSite = definePreset<StaticOptions, StaticStage, StaticStep>({
     'rootfs',
     'build-packages',
     'manifests',
+    'yarn-release',
     'install',
     'source',
     'build',
@@ -110,6 +112,8 @@ export const staticSite = definePreset<StaticOptions, StaticStage, StaticStep>({
         steps: {
           'build-packages': aptInstall(options.buildPackages),
           manifests: pkg ? copy(['package.json', ...pm.files], './') : undefined,
+          // Its own COPY: several sources into ./ would land it at ./yarn-x.cjs, not where yarnPath says.
+          'yarn-release': pkg && pm.release ? copy(pm.release, `./${pm.release}`) : undefined,
           install: install === undefined ? undefined : run(install, { mounts: [cache(pm.cache)] }),
           source: copy('.', './'),
           build: buildCommand === undefined ? undefined : run(buildCommand),

@@ -63,6 +63,8 @@ export interface PackageManager {
   name: 'npm' | 'pnpm' | 'yarn';
   /** The lockfiles to copy before installing. */
   files: string[];
+  /** Yarn 2+: the release file .yarnrc.yml's `yarnPath` names, copied to the same path before installing. */
+  release?: string;
   install: string;
   /** Where its download cache lives (a cache mount). */
   cache: string;
@@ -81,9 +83,11 @@ export function packageManager(project: ProjectFiles): PackageManager {
   }
   if (has('yarn.lock')) {
     const berry = has('.yarnrc.yml');
+    const release = berry ? yarnPath(project) : undefined;
     return {
       name: 'yarn',
       files: ['yarn.lock', ...(berry ? ['.yarnrc.yml'] : [])],
+      release,
       install: berry
         ? 'corepack enable && yarn install --immutable'
         : 'corepack enable && yarn install --frozen-lockfile',
@@ -97,4 +101,19 @@ export function packageManager(project: ProjectFiles): PackageManager {
     install: lock.length ? 'npm ci --no-audit --no-fund' : 'npm install --no-audit --no-fund',
     cache: '/root/.npm',
   };
+}
+
+/**
+ * The Yarn release that .yarnrc.yml's `yarnPath` points at (e.g. `.yarn/releases/yarn-4.5.0.cjs`):
+ * yarn runs that file, so the install step needs it. Only a relative path inside the project that
+ * exists; anything else is left out (and yarn says what is missing).
+ */
+function yarnPath(project: ProjectFiles): string | undefined {
+  const text = project.readText('.yarnrc.yml') ?? '';
+  const m = /^yarnPath:[ \t]*(?:"([^"]*)"|'([^']*)'|([^\s#]+))/m.exec(text);
+  const raw = m?.[1] ?? m?.[2] ?? m?.[3];
+  if (!raw) return undefined;
+  const path = raw.replace(/^\.\//, '');
+  if (path.startsWith('/') || path.split('/').includes('..')) return undefined;
+  return project.exists(path) ? path : undefined;
 }
