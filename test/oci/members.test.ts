@@ -192,6 +192,19 @@ describe('the member cache', () => {
     expect(hit.gz.includes(relevel)).toBe(true);
     // The truncated file was replaced by the real member.
     expect((await readFile(second!)).length).toBeGreaterThan(100);
+
+    // A damaged body between a good header and trailer: inflated, found wrong, deflated again.
+    const third = (await cacheFiles(cache)).sort()[2]!;
+    const good = await readFile(third);
+    const body = zlib.inflateRawSync(good.subarray(10, good.length - 8));
+    body[0] = body[0]! ^ 0xff;
+    await writeFile(
+      third,
+      Buffer.concat([good.subarray(0, 10), zlib.deflateRawSync(body), good.subarray(good.length - 8)]),
+    );
+    const healed = await layer(entries, 'healed.tar.gz', cache);
+    expect(sha256(zlib.gunzipSync(healed.gz))).toBe(base.diffId);
+    expect((await readFile(third)).equals(good)).toBe(true);
   });
 });
 
