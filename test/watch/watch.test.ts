@@ -50,20 +50,21 @@ describe('drydock build --watch app', () => {
     const done = await w.next(isFinished('app'), { from });
     expect(done.rebuilt).toEqual(['app#2', 'app#3']); // not the COPY of many/ before it
     expect(done.digest).not.toBe(first.digest);
-    expect(Object.keys(done.timings as object)).toEqual([
-      'waitMs',
-      'hashMs',
-      'solveMs',
-      'layerMs',
-      'exportMs',
-      'restartMs',
-    ]);
-    expect(done.durationMs).toBeGreaterThan(0);
+    const timings = done.timings as Record<string, number>;
+    expect(Object.keys(timings)).toEqual(['waitMs', 'hashMs', 'solveMs', 'layerMs', 'exportMs', 'restartMs']);
+    for (const [part, ms] of Object.entries(timings)) {
+      expect(Number.isInteger(ms), part).toBe(true);
+      expect(ms, part).toBeGreaterThanOrEqual(0);
+      expect(ms, part).toBeLessThanOrEqual(done.durationMs as number);
+    }
+    // This cycle wrote two layers (the COPY and the RUN) and solved them: neither part can be zero.
+    expect(timings.layerMs).toBeGreaterThan(0);
+    expect(timings.solveMs).toBeGreaterThan(0);
   });
 
   it('an ignored file or a file no step reads triggers nothing', async () => {
     const from = w.events.length;
-    const last = (w.events.filter((e) => e.event === 'build-finished').at(-1)!.cycle as number) ?? 0;
+    const last = w.events.filter((e) => e.event === 'build-finished').at(-1)!.cycle as number;
     write('ignored.txt', 'changed\n');
     write('notes.md', 'changed\n');
     write('input.txt', 'three\n');
@@ -103,6 +104,7 @@ describe('drydock build --watch app', () => {
   });
 
   it('a config error is reported and the watch goes on; the fix rebuilds', async () => {
+    const previous = w.events.filter((e) => e.event === 'build-finished').at(-1)!;
     const config = join(p.dir, 'images.config.ts');
     const good = (await import('node:fs')).readFileSync(config, 'utf8');
     let from = w.events.length;
@@ -114,6 +116,7 @@ describe('drydock build --watch app', () => {
     const done = await w.next(isFinished('app'), { from });
     expect(w.events.slice(from).some((e) => e.event === 'config-reloaded')).toBe(true);
     expect(done.rebuilt).toEqual([]); // only the image config changed
+    expect(done.digest).not.toBe(previous.digest); // and the new CMD is in the image
   });
 
   it('Ctrl-C stops it with exit status 130', async () => {
