@@ -2,11 +2,11 @@
 // is written (always) and when it is read through `readBlob` (streaming: the check completes at the end).
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, rename, stat, unlink, open } from 'node:fs/promises';
+import { chmod, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir, tmpName } from './atomic.js';
+import { fsyncDir, fsyncPath, tmpName } from './atomic.js';
 import { StoreError, hasErrno } from './errors.js';
 import { digestHex, type StorePaths } from './paths.js';
 
@@ -75,22 +75,7 @@ export const putBlob = async (
     if (expected.digest !== undefined && digest !== expected.digest) {
       throw new StoreError('EDIGEST', `blob content is ${digest}, expected ${expected.digest}`);
     }
-    const handle = await open(tmp, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    const dest = blobPath(paths, digest);
-    if (await statBlob(paths, digest)) {
-      // Someone (maybe another process) stored it first: identical by construction, keep theirs.
-      await unlink(tmp);
-    } else {
-      await chmod(tmp, 0o444);
-      // rename over an identical concurrent copy is harmless: both are the same bytes.
-      await rename(tmp, dest);
-      await fsyncDir(paths.blobs);
-    }
+    await publish(paths, tmp, digest);
     return { digest, size: measure.size };
   } catch (error) {
     await unlink(tmp).catch(() => {});
@@ -107,24 +92,30 @@ export const putBlob = async (
 export const adoptBlob = async (paths: StorePaths, file: string, digest: string): Promise<BlobInfo> => {
   digestHex(digest);
   try {
-    const handle = await open(file, 'r');
-    let size: number;
-    try {
-      await handle.sync();
-      size = (await handle.stat()).size;
-    } finally {
-      await handle.close();
-    }
-    const existing = await statBlob(paths, digest);
-    if (existing) return existing;
-    await chmod(file, 0o444);
-    await rename(file, blobPath(paths, digest));
-    await fsyncDir(paths.blobs);
+    const { size } = await stat(file);
+    await publish(paths, file, digest);
     return { digest, size };
   } finally {
     await unlink(file).catch(() => {});
   }
 };
+
+/**
+ * A complete, verified file in tmp/ becomes blob `digest`: data fsynced, then renamed into place and
+ * the directory fsynced. If the blob is already there (another process stored it first: identical
+ * by construction), theirs is kept and the file removed.
+ */
+async function publish(paths: StorePaths, tmp: string, digest: string): Promise<void> {
+  await fsyncPath(tmp);
+  if (await statBlob(paths, digest)) {
+    await unlink(tmp);
+    return;
+  }
+  await chmod(tmp, 0o444);
+  // rename over an identical concurrent copy is harmless: both are the same bytes.
+  await rename(tmp, blobPath(paths, digest));
+  await fsyncDir(paths.blobs);
+}
 
 /**
  * A stream of the blob that verifies as it reads: if the bytes do not hash to `digest`, the stream ends
