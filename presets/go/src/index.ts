@@ -43,7 +43,7 @@ export const go = definePreset<GoOptions, GoStage, GoStep>({
   ],
   options: checks,
   // Tests and their data are not part of the program: editing them rebuilds nothing.
-  ignore: ['.git', '**/*_test.go', '**/testdata', 'dockerfiles', 'images.config.ts', 'images.lock.json'],
+  ignore: ['.git', '**/*_test.go', '**/testdata', 'dockerfiles', 'images.config.*', 'images.lock.json'],
   detect,
   stages(options, { project }) {
     const module = readModule(project);

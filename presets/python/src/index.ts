@@ -75,7 +75,7 @@ export const python = definePreset<PythonOptions, PythonStage, PythonStep>({
     '.ruff_cache',
     '.tox',
     'dockerfiles',
-    'images.config.ts',
+    'images.config.*',
     'images.lock.json',
   ],
   detect,

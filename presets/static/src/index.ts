@@ -59,7 +59,7 @@ export const staticSite = definePreset<StaticOptions, StaticStage, StaticStep>({
     'copy-site',
   ],
   options: checks,
-  ignore: ['.git', 'node_modules', 'dockerfiles', 'images.config.ts', 'images.lock.json'],
+  ignore: ['.git', 'node_modules', 'dockerfiles', 'images.config.*', 'images.lock.json'],
   detect,
   stages(options, { project }) {
     const pkg = packageJson(project);
