@@ -217,6 +217,9 @@ describe('drydock init', () => {
   it('inside a project that has them: no install line', async () => {
     const dir = copyProject('examples/preset-go', 'svc');
     const run = await drydock(['init'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`wrote ${CONFIG}: image "svc" from preset go (@drydock/preset-go)`);
+    expect(run.stdout).toContain('\nnext:\n  npx drydock graph ');
     expect(run.stdout).not.toMatch(/npm i -D|pnpm add/);
   });
 

@@ -169,21 +169,47 @@ describe('a preset called for a whole image', () => {
   });
 
   it('does nothing when imported or called: the project is read only when compile runs the stages', () => {
-    const def = tiny({ context: 'does-not-exist' });
+    let runs = 0;
+    const counted = definePreset<object, 'runtime', 'app'>({
+      name: 'counted',
+      package: '@example/preset-counted',
+      importName: 'counted',
+      description: 'counts the runs of its stages',
+      stageNames: ['runtime'],
+      target: 'runtime',
+      stepNames: ['app'],
+      options: {},
+      detect: () => undefined,
+      stages(_options, { project }) {
+        runs += 1;
+        return {
+          runtime: {
+            from: 'busybox:1.35',
+            steps: { app: project.exists('app.txt') ? copy('app.txt', '/srv/') : run('true') },
+          },
+        };
+      },
+    });
+    const def = counted({ context: 'does-not-exist' });
     expect(typeof def.stages).toBe('function');
+    expect(runs).toBe(0); // called: options checked, the stages not run, the project not read
     const { diagnostics } = compileWith({ images: { web: def } });
-    expect(diagnostics).toEqual([]); // an empty context: no build.sh, nothing read fails
+    expect(diagnostics).toEqual([]); // an empty context: no app.txt, nothing read fails
+    expect(runs).toBe(1);
   });
 
   it('has its own steps located at the config line that called it, and the user’s steps at theirs', () => {
-    const def = tiny({ context: 'plain', after: { app: [run('echo after')] } }); // the call
+    const userSteps = [
+      run('echo after'), // the user's step
+    ];
+    const def = tiny({ context: 'plain', after: { app: userSteps } }); // the call
     const image = compiled({ images: { web: def } });
     const nodes = image.stages.find((s) => s.name === 'runtime')!.nodes;
     const copyNode = nodes.find((n) => n.op === 'copy')!;
     const runNode = nodes.find((n) => n.op === 'run')!;
     expect(copyNode.loc).toMatchObject({ file: THIS_FILE, line: lineOf('// the call') });
-    expect(runNode.loc).toMatchObject({ file: THIS_FILE, line: lineOf('// the call') });
-    expect(lineOf("run('echo after')")).toBe(lineOf('// the call'));
+    expect(runNode.loc).toMatchObject({ file: THIS_FILE, line: lineOf("// the user's step") });
+    expect(runNode.loc!.line).not.toBe(lineOf('// the call'));
   });
 });
 

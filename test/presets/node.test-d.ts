@@ -4,7 +4,7 @@
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import { arg, copy, defineConfig, run, secret, type PresetImage, type StagesDef } from 'drydock';
-import { node, type NodeStage } from '@drydock/preset-node';
+import { node, type NodeStage } from '../../presets/node/src/index.js';
 
 describe('the whole-image form', () => {
   it('is an image def whose target is the runtime stage', () => {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile, copy, DiagnosticError, emitDockerfile, projectFiles, run, type Diagnostic } from '@drydock/core';
-import { node } from '@drydock/preset-node';
+import { node } from '../../presets/node/src/index.js';
 import { ROOT } from '../e2e/helpers.js';
 
 const FIXTURES = join(ROOT, 'test/presets/fixtures/node');
@@ -340,7 +340,8 @@ describe('the Node.js version', () => {
   });
 
   it('engines.node only when it names one major: 20.x yes, >=18 no', () => {
-    // no-lockfile says >=18 in engines.node, which names no single major: .nvmrc decides there.
     expect(stages({}, join(ROOT, 'examples/preset-node')).runtime![0]).toBe('FROM node:20-slim AS runtime');
+    // engines-range says >=18 and has no .nvmrc: no single major is named, so the default.
+    expect(stages({}, fixture('engines-range')).runtime![0]).toBe('FROM node:22-slim AS runtime');
   });
 });
