@@ -12,7 +12,7 @@
  * name some lower layer deleted, two sources writing one path) returns undefined: the caller
  * applies the copy for real. test/copy/plan.test.ts holds the two paths to the same bytes.
  */
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { SelectedEntry, Selection } from '../context/index.js';
 import { comparePaths, hostFileContent, readXattrs, type LayerEntry } from '../oci/index.js';
@@ -61,7 +61,7 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
 
   // The destination path: existing components must be real directories, and everything from the
   // first missing one down is new (unless some layer deleted it: overlayfs would mark it opaque).
-  const existing: string[] = [];
+  const existing: { rel: string; st: Stats }[] = [];
   let missingAt = destParts.length;
   for (let i = 0; i < destParts.length; i++) {
     const rel = destParts.slice(0, i + 1).join('/');
@@ -72,7 +72,7 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
       break;
     }
     if (!st.isDirectory()) return undefined;
-    existing.push(rel);
+    existing.push({ rel, st });
   }
   const singleFile = targets.length === 1 && targets[0]!.e.dest === '';
   if (singleFile && missingAt === destParts.length) return undefined; // the target exists: a file or a directory to go into
@@ -125,10 +125,9 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
   }
   if (entries.length === 0) return [];
   // Overlayfs copies up every existing directory something was created in, metadata and all.
-  const kept = singleFile ? existing.filter((rel) => rel !== destParts.join('/')) : existing;
-  const xattrs = await readXattrs(kept.map((rel) => join(o.rootfs, rel)));
-  for (const rel of kept) {
-    const st = lstatSync(join(o.rootfs, rel));
+  const kept = singleFile ? existing.filter((e) => e.rel !== destParts.join('/')) : existing;
+  const xattrs = await readXattrs(kept.map((e) => join(o.rootfs, e.rel)));
+  for (const { rel, st } of kept) {
     const entry: LayerEntry = { path: rel, type: 'dir', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
     const own = Object.entries(xattrs.get(join(o.rootfs, rel)) ?? {}).filter(
       ([name]) => !name.startsWith('trusted.overlay.'),
