@@ -4,7 +4,7 @@
  * differences); 2 usage errors; 70 (EX_SOFTWARE) for anything unexpected, which is a drydock bug.
  * main.ts runs it on the real process; tests can run it on their own streams and commands.
  */
-import type { Diagnostic } from '@drydock/core';
+import { isDiagnosticError, type Diagnostic } from '@drydock/core';
 import { parseCommandLine } from './args.js';
 import { commands as builtinCommands, type CommandEntry } from './commands/index.js';
 import type { CommandName } from './options.js';
@@ -71,9 +71,5 @@ export async function main(
  * its own copy of drydock (npx, a nested node_modules) whose DiagnosticError is another class.
  */
 export function diagnosticsOf(err: unknown): readonly Diagnostic[] | undefined {
-  if (err instanceof Error && err.name === 'DiagnosticError' && 'diagnostics' in err) {
-    const list = (err as { diagnostics: unknown }).diagnostics;
-    if (Array.isArray(list) && list.length > 0) return list as Diagnostic[];
-  }
-  return undefined;
+  return isDiagnosticError(err) && err.diagnostics.length > 0 ? err.diagnostics : undefined;
 }

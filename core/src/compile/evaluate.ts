@@ -1,4 +1,4 @@
-import { error, type Diagnostic } from '../diagnostics/index.js';
+import { error, isDiagnosticError, type Diagnostic } from '../diagnostics/index.js';
 import { secretHandle } from '../dsl/secrets.js';
 import type { ProjectFiles, SecretHandle, StageContext, StageDef } from '../dsl/types.js';
 import { canonicalJson } from '../graph/hash.js';
@@ -106,12 +106,6 @@ function run(input: EvalInput, symbolic: ReadonlySet<string>): RunResult {
       ],
     };
   }
-}
-
-function isDiagnosticError(e: unknown): e is { diagnostics: readonly Diagnostic[] } {
-  return (
-    e instanceof Error && e.name === 'DiagnosticError' && Array.isArray((e as { diagnostics?: unknown }).diagnostics)
-  );
 }
 
 class UnknownName extends Error {

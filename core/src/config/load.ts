@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DiagnosticError, error, type Diagnostic } from '../diagnostics/index.js';
+import { DiagnosticError, error, isDiagnosticError, type Diagnostic } from '../diagnostics/index.js';
 import type { AnyConfig, SourceLoc } from '../dsl/types.js';
 import { evaluate } from './evaluate.js';
 import { findConfig } from './find.js';
@@ -112,12 +112,6 @@ function kindOf(v: unknown): string {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
-}
-
-function isDiagnosticError(v: unknown): v is { diagnostics: Diagnostic[] } {
-  return (
-    v instanceof Error && v.name === 'DiagnosticError' && Array.isArray((v as { diagnostics?: unknown }).diagnostics)
-  );
 }
 
 function firstLine(s: string): string {

@@ -39,6 +39,16 @@ export class DiagnosticError extends Error {
 }
 
 /** `images.config.ts:12:5: error DD110: message (hint)`, with the file relative to `cwd`. */
+/**
+ * Whether a thrown value is a DiagnosticError. Matched by shape, not `instanceof`: a config may
+ * load its own copy of drydock (npx, a nested node_modules), whose class is another one.
+ */
+export function isDiagnosticError(e: unknown): e is { diagnostics: readonly Diagnostic[] } & Error {
+  return (
+    e instanceof Error && e.name === 'DiagnosticError' && Array.isArray((e as { diagnostics?: unknown }).diagnostics)
+  );
+}
+
 export function formatDiagnostic(d: Diagnostic, relative: (file: string) => string = (f) => f): string {
   const where = d.loc ? `${relative(d.loc.file)}:${d.loc.line}:${d.loc.column}: ` : '';
   const hint = d.hint ? ` (${d.hint})` : '';

@@ -1,2 +1,9 @@
 export { codes, type DiagnosticCode } from './codes.js';
-export { DiagnosticError, error, formatDiagnostic, type ConfigPath, type Diagnostic } from './diagnostic.js';
+export {
+  DiagnosticError,
+  error,
+  formatDiagnostic,
+  isDiagnosticError,
+  type ConfigPath,
+  type Diagnostic,
+} from './diagnostic.js';
