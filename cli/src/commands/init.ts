@@ -93,6 +93,11 @@ async function choose(
 ): Promise<Choice | { error: string }> {
   if (chosen) {
     const loaded = await loadPreset(chosen, dir);
+    // Installed but unusable (it fails to load, or exports no preset): the config is written all
+    // the same, but say why the preset could not be asked.
+    if (loaded.problem && loaded.problem !== 'not installed') {
+      ctx.out.note(`drydock: warning: ${chosen.package}: ${loaded.problem}`);
+    }
     if (loaded.preset && !safeDetect(loaded, project)) {
       ctx.out.note(
         `drydock: note: preset ${chosen.name} does not recognize ${ctx.out.relative(dir)} as its kind of project`,
