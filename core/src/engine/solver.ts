@@ -9,7 +9,7 @@
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
-import { selectBind, selectSources, digestSelection } from '../context/index.js';
+import { selectBind, selectSources } from '../context/index.js';
 import { downloadUrl } from '../copy/index.js';
 import { ExecError } from '../exec/index.js';
 import type { ImageGraph, MountSpec, Node, Source, StageGraph } from '../graph/types.js';
@@ -22,7 +22,7 @@ import { expandWord } from './expand.js';
 import { absoluteDest, copyNode, workdirNode, type CopyFrom } from './file-nodes.js';
 import { applyNode, DEFAULT_SHELL, startStage, wordVars, type ConfigState } from './image-config.js';
 import { pullImage } from './images.js';
-import type { ContextCache } from './contexts.js';
+import { digestedSelection, type ContextCache } from './contexts.js';
 import { SCRATCH_STATE, cacheKey, configState, imageState, layerState } from './keys.js';
 import { layerSnapshot, scratchDir, type Layer } from './layers.js';
 import { lockKey } from './lock.js';
@@ -347,8 +347,10 @@ export class Solver {
             const hashing = performance.now();
             const ctx = await this.context(image);
             this.reads(ctx.dir, [m.type === 'bind' ? (m.source ?? '.') : '.']);
-            const selection = selectBind(ctx.index, m.type === 'bind' ? (m.source ?? '.') : '.');
-            reads[`mount:${i}`] = (await digestSelection(ctx.dir, selection, ctx.statCache, ctx.index)).digest;
+            const source = m.type === 'bind' ? (m.source ?? '.') : '.';
+            reads[`mount:${i}`] = (
+              await digestedSelection(ctx, `bind\0${source}`, () => selectBind(ctx.index, source))
+            ).digest;
             this.timings.hashMs += performance.now() - hashing;
             sources.push({ kind: 'context', dir: ctx.dir, index: ctx.index, filtered: ctx.filtered });
           } else {
@@ -388,9 +390,11 @@ export class Solver {
           const hashing = performance.now();
           const ctx = await this.context(image);
           this.reads(ctx.dir, sources);
-          const selection =
-            sources.length > 0 ? selectSources(ctx.index, { sources, dest, ...(exclude ? { exclude } : {}) }) : [];
-          reads.context = (await digestSelection(ctx.dir, selection, ctx.statCache, ctx.index)).digest;
+          const spec = { sources, dest, ...(exclude ? { exclude } : {}) };
+          const { selection, digest } = await digestedSelection(ctx, `copy\0${JSON.stringify(spec)}`, () =>
+            sources.length > 0 ? selectSources(ctx.index, spec) : [],
+          );
+          reads.context = digest;
           this.timings.hashMs += performance.now() - hashing;
           from = { kind: 'context', dir: ctx.dir, selection, index: ctx.index };
         } else {
