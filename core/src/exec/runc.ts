@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { tool } from './host.js';
 
 /** runc's state lives apart from docker's, so drydock's containers never mix with a daemon's. */
@@ -44,9 +46,13 @@ export function runContainer(o: {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', kill);
+      const result = { exitCode: code ?? (signal ? 128 + 9 : 1), cancelled };
+      // A foreground `runc run` destroys its container when the process exits; only one it could
+      // not clean up (runc itself killed, say) still has a state directory and needs a delete.
+      if (!existsSync(join(RUNC_ROOT, o.id))) return resolve(result);
       tool('runc', ['--root', RUNC_ROOT, 'delete', '--force', o.id])
         .catch(() => undefined)
-        .then(() => resolve({ exitCode: code ?? (signal ? 128 + 9 : 1), cancelled }));
+        .then(() => resolve(result));
     });
   });
 }
