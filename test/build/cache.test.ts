@@ -4,7 +4,7 @@
  * the invalidation there (early cutoff). Steps are named `image/stage#n` (n counts every node of
  * the stage, 1-based).
  */
-import { utimes, writeFile } from 'node:fs/promises';
+import { readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,44 @@ describe('the build cache, counted in executed steps', () => {
     const again = await box.build({ args: { USED: 'two' }, noCache: true });
     expect(again.executed).toHaveLength(8);
     expect(again.images[0]!.manifestDigest).toBe(before.images[0]!.manifestDigest);
+  });
+});
+
+describe('the build cache, when the context matches the walk record the last build left', () => {
+  // A build that walks files older than the racy window (50 ms) records the walk; the next build
+  // checks the context against that record instead of walking, selecting and hashing it.
+  let box: Sandbox;
+  let first: string;
+  const records = async (): Promise<string[]> =>
+    (await readdir(join(box.home, 'v1', 'stat-cache'))).filter((name) => name.endsWith('.walk'));
+  beforeAll(async () => {
+    box = await sandbox(FIXTURE);
+    await new Promise((r) => setTimeout(r, 80));
+    first = (await box.build()).images[0]!.manifestDigest;
+  });
+  afterAll(async () => box?.remove());
+
+  it('leaves a record, and a no-op build then executes nothing', async () => {
+    expect(await records()).toHaveLength(1);
+    expect((await box.build()).executed).toEqual([]);
+  });
+
+  it('walks the context when a step copies from it or binds it, and builds the same image', async () => {
+    const again = await box.build({ noCache: true });
+    expect(again.executed).toHaveLength(8);
+    expect(again.images[0]!.manifestDigest).toBe(first);
+  });
+
+  it('re-runs the dependent steps after a same-size edit made right after a build', async () => {
+    await box.build();
+    // b.txt: copied by app#5 (read by app#6) and, with all of src/, by gen#1 (then gen#2, app#3).
+    await writeFile(join(box.dir, 'src/b.txt'), 'BRAVO\n');
+    expect((await box.build()).executed.sort()).toEqual([
+      'app/app#3',
+      'app/app#5',
+      'app/app#6',
+      'app/gen#1',
+      'app/gen#2',
+    ]);
   });
 });

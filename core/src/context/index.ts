@@ -27,6 +27,7 @@ export {
 } from './walk.js';
 export { selectSources, selectBind, destIsDir, type CopySpec, type SelectedEntry, type Selection } from './select.js';
 export { StatCache, type FileStat } from './stat-cache.js';
+export { WalkRecord } from './walk-record.js';
 export { digestSelection, type SelectionDigest } from './digest.js';
 export { refreshPaths, isExcluded } from './refresh.js';
 export { contextRelative } from './path.js';

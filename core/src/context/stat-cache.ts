@@ -49,7 +49,7 @@ const FIELDS = 5;
  * ms timestamps are precise enough: a remembered stat is at least this old, so any later change
  * moves ctime by far more than a float's resolution (~0.25 µs today).
  */
-const RACY_MS = 50;
+export const RACY_MS = 50;
 
 export class StatCache {
   /** Root (ending in a separator) → relative path → slot. */

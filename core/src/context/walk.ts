@@ -4,10 +4,10 @@
  * exception is written below them; such a directory is itself sent, even when nothing below it
  * is re-included (checked: with `nothing` and `!nothing/none`, BuildKit creates an empty `nothing`).
  */
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, type Dirent } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { Matcher, ParentMatches } from './dockerignore.js';
-import { compareNames, joinPath } from './path.js';
+import { ASCII, compareNames, joinPath } from './path.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink';
 
@@ -77,8 +77,6 @@ export async function walkContext(
 }
 
 const LSTAT = { throwIfNoEntry: false } as const;
-// eslint-disable-next-line no-control-regex
-const ASCII = /^[\x00-\x7f]*$/;
 
 /** Lists and stats the directory `rel`; returns its included subdirectories to walk next. */
 export function walkDir(
@@ -97,12 +95,8 @@ export function walkDir(
   const subdirs: [string, ParentMatches][] = [];
   for (const d of dirents) {
     const path = joinPath(rel, d.name);
-    const each = matcher.size ? matcher.matchEach(path, parentMatches) : parentMatches;
-    const excluded = matcher.size > 0 && matcher.decide(each);
-    const isDir = d.isDirectory();
-    if (excluded && !(isDir && matcher.exceptionCouldMatchUnder(path))) continue;
-    // Sockets, fifos and devices have no place in an image layer built from a context.
-    if (!isDir && !d.isFile() && !d.isSymbolicLink()) continue;
+    const each = included(matcher, d, path, parentMatches);
+    if (each === undefined) continue;
     const file = prefix + d.name;
     const st = lstatSync(file, LSTAT);
     // Removed since it was listed: as if the walk had come a moment later.
@@ -128,6 +122,24 @@ export function walkDir(
   else kept.sort(compareNames);
   index.children.set(rel, kept);
   return subdirs;
+}
+
+/**
+ * Whether a listed entry is part of the context: the matcher's state for its children when it is,
+ * undefined when the ignore rules leave it out (a directory stays when an exception could bring
+ * back something below it) or it is a socket, fifo or device, which no layer built from a context holds.
+ */
+export function included(
+  matcher: Matcher,
+  d: Dirent,
+  path: string,
+  parentMatches: ParentMatches,
+): ParentMatches | undefined {
+  const each = matcher.size ? matcher.matchEach(path, parentMatches) : parentMatches;
+  const isDir = d.isDirectory();
+  if (matcher.size > 0 && matcher.decide(each) && !(isDir && matcher.exceptionCouldMatchUnder(path))) return undefined;
+  if (!isDir && !d.isFile() && !d.isSymbolicLink()) return undefined;
+  return each;
 }
 
 /** Entries below `dir` ('' for all), depth first in Go's walk order, `dir` itself excluded. */

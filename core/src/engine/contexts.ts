@@ -1,41 +1,148 @@
 /**
- * The build contexts builds read: each walked once (honouring its ignore file) with a persistent
- * stat cache, and kept. One build uses a cache of its own; a watch session keeps one across
- * builds and tells it which paths changed, so a rebuild re-stats those paths and nothing else.
+ * The build contexts builds read, each with its ignore rules, a persistent stat cache and a walk
+ * record (context/walk-record.ts). A context that still matches its record is not walked at all:
+ * the selections its steps make have the digests the record remembers, and the walk happens only
+ * if a step that copies from it runs. One build uses a cache of its own; a watch session keeps one
+ * across builds and tells it which paths changed, so a rebuild re-stats those paths and nothing else.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   contextRelative,
+  digestSelection,
   ignorePatterns,
   Matcher,
   refreshPaths,
   StatCache,
-  digestSelection,
   walkContext,
+  WalkRecord,
   type ContextIndex,
   type Selection,
 } from '../context/index.js';
 import type { ImageGraph } from '../graph/types.js';
 
-export interface BuildContext {
-  dir: string;
-  index: ContextIndex;
-  matcher: Matcher;
-  /** Whether ignore rules apply (a bind mount of the context then needs a filtered copy). */
-  filtered: boolean;
-  statCache: StatCache;
-  /**
-   * Selections made in this context and their digests, by what selected them, kept until a path
-   * of the context changes: a watch rebuild then re-selects and re-hashes only the contexts an
-   * edit touched (on a 20,000-file context that is most of a rebuild's hashing time).
-   */
-  selections: Map<string, Promise<DigestedSelection>>;
+export interface DigestedSelection {
+  digest: string;
+  /** The selected entries (made on first call: a cached step never needs them). */
+  selection(): Promise<Selection>;
 }
 
-export interface DigestedSelection {
-  selection: Selection;
-  digest: string;
+export class BuildContext {
+  /**
+   * Selections by what selected them, kept until a path of the context changes: a watch rebuild
+   * re-selects and re-hashes only the contexts an edit touched.
+   */
+  private readonly selections = new Map<string, Promise<DigestedSelection>>();
+  /** Digests true of the context as it is now; those the record brought may be dropped at save. */
+  private readonly digests = new Map<string, string>();
+  private walked: Promise<ContextIndex> | undefined;
+  private stats: Promise<StatCache> | undefined;
+  /** The record the context matched when opened, if it did. */
+  private recorded: WalkRecord | undefined;
+  /** Whether the record on disk no longer says what is known (a walk, a change, a new digest). */
+  private recordStale = false;
+  /** Bumped by every change, so a digest computed across one is not remembered. */
+  private generation = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly matcher: Matcher,
+    /** Whether ignore rules apply (a bind mount of the context then needs a filtered copy). */
+    readonly filtered: boolean,
+    private readonly files: { statCache: string; record: string; recordKey: string },
+  ) {}
+
+  /** Opens a context: trusted from its record when it still matches, else walked now. */
+  static async open(
+    dir: string,
+    matcher: Matcher,
+    filtered: boolean,
+    files: { statCache: string; record: string; recordKey: string },
+  ): Promise<BuildContext> {
+    const ctx = new BuildContext(dir, matcher, filtered, files);
+    const record = await WalkRecord.load(files.record, files.recordKey);
+    if (record && (await record.matches(dir, matcher))) {
+      ctx.recorded = record;
+      for (const [key, digest] of record.digests) ctx.digests.set(key, digest);
+    } else {
+      await ctx.index();
+    }
+    return ctx;
+  }
+
+  /** The walked context (walked on first call when its record was trusted). */
+  index(): Promise<ContextIndex> {
+    if (!this.walked) {
+      this.walked = walkContext(this.dir, this.matcher);
+      this.recordStale = true;
+      // A failed walk is not kept: the next call tries again.
+      this.walked.catch(() => {
+        this.walked = undefined;
+      });
+    }
+    return this.walked;
+  }
+
+  statCache(): Promise<StatCache> {
+    this.stats ??= StatCache.load(this.files.statCache);
+    return this.stats;
+  }
+
+  /** The selection `key` names (made by `select`) with its content digest, once per state of the context. */
+  select(key: string, select: (index: ContextIndex) => Selection): Promise<DigestedSelection> {
+    let p = this.selections.get(key);
+    if (p) return p;
+    const known = this.digests.get(key);
+    if (known !== undefined) {
+      let made: Promise<Selection> | undefined;
+      p = Promise.resolve({ digest: known, selection: () => (made ??= this.index().then(select)) });
+    } else {
+      const generation = this.generation;
+      p = (async () => {
+        const index = await this.index();
+        const selection = select(index);
+        const { digest } = await digestSelection(this.dir, selection, await this.statCache(), index);
+        if (generation === this.generation) {
+          this.digests.set(key, digest);
+          this.recordStale = true;
+        }
+        return { digest, selection: () => Promise.resolve(selection) };
+      })();
+      // A failure (a missing source) is not kept: the file may appear before the next build.
+      p.catch(() => this.selections.delete(key));
+    }
+    this.selections.set(key, p);
+    return p;
+  }
+
+  /** Context-relative paths that changed: re-stats them in a walked context; forgets every digest. */
+  async changed(rels: readonly string[]): Promise<void> {
+    this.generation++;
+    this.selections.clear();
+    this.digests.clear();
+    this.recorded = undefined;
+    this.recordStale = true;
+    // Not walked: nothing to refresh, the first use walks the context as it is then.
+    const walked = await this.walked?.catch(() => undefined);
+    if (walked) refreshPaths(walked, this.matcher, rels);
+  }
+
+  /** Saves the stat cache, and a record of the walked context with the digests true of it. */
+  async save(): Promise<void> {
+    if (this.stats) await (await this.stats).save();
+    if (!this.recordStale || !this.walked) return;
+    const index = await this.walked;
+    let record = WalkRecord.of(index, this.files.recordKey, this.digests);
+    // Digests the old record brought are true of the walked context only if nothing changed
+    // between the check and the walk; the walk's own digests always are.
+    if (record && this.recorded && !record.sameState(this.recorded)) {
+      const own = new Map([...this.digests].filter(([key]) => !this.recorded!.digests.has(key)));
+      record = WalkRecord.of(index, this.files.recordKey, own);
+    }
+    if (record) await record.save(this.files.record);
+    else await WalkRecord.remove(this.files.record);
+    this.recordStale = false;
+  }
 }
 
 /** The ignore file every context has (the config's patterns come on top): a change to it means a new walk. */
@@ -44,10 +151,10 @@ const IGNORE_FILE = '.dockerignore';
 export class ContextCache {
   private readonly contexts = new Map<string, Promise<BuildContext>>();
 
-  /** `statCacheDir`: where each context's stat cache is kept (one file per context directory). */
+  /** `statCacheDir`: where each context's stat cache and walk record are kept. */
   constructor(private readonly statCacheDir: string) {}
 
-  /** The context of an image (its directory relative to `projectDir`), walked on first use. */
+  /** The context of an image (its directory relative to `projectDir`), opened on first use. */
   get(projectDir: string, image: ImageGraph): Promise<BuildContext> {
     const dir = join(projectDir, image.context);
     const key = `${dir}\0${image.ignore.join('\n')}`;
@@ -55,17 +162,12 @@ export class ContextCache {
     if (!p) {
       p = (async () => {
         const patterns = await ignorePatterns(dir, image);
-        const matcher = new Matcher(patterns);
-        const index = await walkContext(dir, matcher);
-        const file = join(this.statCacheDir, `${sha(dir)}.json`);
-        return {
-          dir,
-          index,
-          matcher,
-          filtered: patterns.length > 0,
-          statCache: await StatCache.load(file),
-          selections: new Map(),
-        };
+        const recordKey = sha(`${RECORD_KEY_VERSION}\0${dir}\0${patterns.join('\n')}`);
+        return BuildContext.open(dir, new Matcher(patterns), patterns.length > 0, {
+          statCache: join(this.statCacheDir, `${sha(dir)}.json`),
+          record: join(this.statCacheDir, `${recordKey}.walk`),
+          recordKey,
+        });
       })();
       // A failed walk is not kept: the next build tries again.
       p.catch(() => this.contexts.delete(key));
@@ -76,7 +178,7 @@ export class ContextCache {
 
   /**
    * Absolute paths that changed (created, modified or deleted): every context holding one
-   * re-stats just those paths; one whose ignore file changed is walked again on next use.
+   * re-stats just those paths; one whose ignore file changed is opened again on next use.
    */
   async changed(paths: Iterable<string>): Promise<void> {
     const all = [...paths];
@@ -88,17 +190,16 @@ export class ContextCache {
         .filter((rel): rel is string => rel !== undefined && rel !== '');
       if (rels.length === 0) continue;
       if (rels.includes(IGNORE_FILE)) {
-        await ctx.statCache.save();
+        await ctx.save();
         this.contexts.delete(key);
         continue;
       }
-      refreshPaths(ctx.index, ctx.matcher, rels);
-      ctx.selections.clear();
+      await ctx.changed(rels);
     }
   }
 
-  /** Context directories walked so far, with their ignore matchers: what a watcher watches. */
-  async walked(): Promise<BuildContext[]> {
+  /** Contexts opened so far, with their ignore matchers: what a watcher watches. */
+  async opened(): Promise<BuildContext[]> {
     const out: BuildContext[] = [];
     for (const p of this.contexts.values()) {
       const ctx = await p.catch(() => undefined);
@@ -107,33 +208,13 @@ export class ContextCache {
     return out;
   }
 
-  /** Saves what the builds learnt about file contents (so the next no-op build reads none). */
+  /** Saves what the builds learnt (so the next no-op build reads no file and walks no context). */
   async save(): Promise<void> {
-    for (const ctx of await this.walked()) await ctx.statCache.save();
+    for (const ctx of await this.opened()) await ctx.save();
   }
 }
 
-/**
- * The selection `key` names in `ctx` (made by `select`) with its content digest, computed once
- * per state of the context.
- */
-export function digestedSelection(
-  ctx: BuildContext,
-  key: string,
-  select: () => Selection,
-): Promise<DigestedSelection> {
-  let p = ctx.selections.get(key);
-  if (!p) {
-    p = (async () => {
-      const selection = select();
-      const { digest } = await digestSelection(ctx.dir, selection, ctx.statCache, ctx.index);
-      return { selection, digest };
-    })();
-    // A failure (a missing source) is not kept: the file may appear before the next build.
-    p.catch(() => ctx.selections.delete(key));
-    ctx.selections.set(key, p);
-  }
-  return p;
-}
+/** Part of every record's key: a change to how selections are digested must not trust old records. */
+const RECORD_KEY_VERSION = 'drydock-context-v1';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');

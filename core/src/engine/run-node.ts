@@ -23,7 +23,7 @@ export type RunNode = Extract<Node, { op: 'run' }>;
 
 /** Where a bind or cache mount's `from` reads: the build context, or another stage or image. */
 export type MountSource =
-  | { kind: 'context'; dir: string; index: ContextIndex; filtered: boolean }
+  | { kind: 'context'; dir: string; index: () => Promise<ContextIndex>; filtered: boolean }
   | { kind: 'state'; lowerdirs: readonly string[] };
 
 export interface RunNodeOptions {
@@ -222,7 +222,7 @@ async function bindSource(
     release.push(() => mounted.release());
     return secureJoin(mounted.rootfs, path ?? '/');
   }
-  const selection = selectBind(source.index, path ?? '.');
+  const selection = selectBind(await source.index(), path ?? '.');
   if (readonly && !source.filtered) {
     const inContext = await secureJoin(source.dir, path ?? '/');
     if (relative(source.dir, inContext).startsWith('..'))

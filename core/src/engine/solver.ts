@@ -22,7 +22,7 @@ import { expandWord } from './expand.js';
 import { absoluteDest, copyNode, workdirNode, type CopyFrom } from './file-nodes.js';
 import { applyNode, DEFAULT_SHELL, startStage, wordVars, type ConfigState } from './image-config.js';
 import { pullImage } from './images.js';
-import { digestedSelection, type ContextCache } from './contexts.js';
+import type { ContextCache } from './contexts.js';
 import { SCRATCH_STATE, cacheKey, configState, imageState, layerState } from './keys.js';
 import { layerSnapshot, scratchDir, type Layer } from './layers.js';
 import { lockKey } from './lock.js';
@@ -348,11 +348,9 @@ export class Solver {
             const ctx = await this.context(image);
             this.reads(ctx.dir, [m.type === 'bind' ? (m.source ?? '.') : '.']);
             const source = m.type === 'bind' ? (m.source ?? '.') : '.';
-            reads[`mount:${i}`] = (
-              await digestedSelection(ctx, `bind\0${source}`, () => selectBind(ctx.index, source))
-            ).digest;
+            reads[`mount:${i}`] = (await ctx.select(`bind\0${source}`, (index) => selectBind(index, source))).digest;
             this.timings.hashMs += performance.now() - hashing;
-            sources.push({ kind: 'context', dir: ctx.dir, index: ctx.index, filtered: ctx.filtered });
+            sources.push({ kind: 'context', dir: ctx.dir, index: () => ctx.index(), filtered: ctx.filtered });
           } else {
             const dep = await this.source(image, from);
             reads[`mount:${i}`] = dep.digest;
@@ -384,23 +382,30 @@ export class Solver {
         const urls = node.op === 'add' ? all.filter(isUrl) : [];
         const sources = all.filter((s) => !isUrl(s));
         const exclude = node.exclude?.map(x);
-        let from: CopyFrom;
+        // Made when the step runs: a context selection is only listed then.
+        let from: () => Promise<CopyFrom>;
         const fromSource = node.op === 'copy' ? node.from : ({ kind: 'context' } as const);
         if (fromSource.kind === 'context') {
           const hashing = performance.now();
           const ctx = await this.context(image);
           this.reads(ctx.dir, sources);
           const spec = { sources, dest, ...(exclude ? { exclude } : {}) };
-          const { selection, digest } = await digestedSelection(ctx, `copy\0${JSON.stringify(spec)}`, () =>
-            sources.length > 0 ? selectSources(ctx.index, spec) : [],
+          const selected = await ctx.select(`copy\0${JSON.stringify(spec)}`, (index) =>
+            sources.length > 0 ? selectSources(index, spec) : [],
           );
-          reads.context = digest;
+          reads.context = selected.digest;
           this.timings.hashMs += performance.now() - hashing;
-          from = { kind: 'context', dir: ctx.dir, selection, index: ctx.index };
+          from = async () => ({
+            kind: 'context',
+            dir: ctx.dir,
+            selection: await selected.selection(),
+            index: await ctx.index(),
+          });
         } else {
           const dep = await this.source(image, fromSource);
           reads.from = dep.digest;
-          from = { kind: 'state', lowerdirs: await this.lowerdirs(dep) };
+          const lowerdirs = await this.lowerdirs(dep);
+          from = () => Promise.resolve({ kind: 'state', lowerdirs });
         }
         const chown = node.chown === undefined ? undefined : x(node.chown);
         const chmod = node.chmod === undefined ? undefined : x(node.chmod);
@@ -429,7 +434,7 @@ export class Solver {
             copyNode({
               ...base,
               lowerdirs: await this.lowerdirs(state),
-              from,
+              from: await from(),
               sources,
               dest,
               ...(exclude ? { exclude } : {}),

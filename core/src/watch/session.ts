@@ -216,7 +216,7 @@ class Watch {
 
   /** Watches what the last build read, plus the config's modules; unwatches what it no longer reads. */
   private async updateWatcher(): Promise<void> {
-    const contexts = await this.session.contexts.walked();
+    const contexts = await this.session.contexts.opened();
     const configFiles = new Set([this.o.configFile, ...(this.project?.dependencies ?? [])]);
     this.inputs = new Inputs(
       configFiles,
