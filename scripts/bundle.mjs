@@ -7,6 +7,10 @@
 //                         pure-JS dependencies inlined; esbuild (a native binary, loaded only to
 //                         compile a changed config) and typescript (loaded only to locate an
 //                         error) stay external.
+//   core/dist/record-worker.js  the worker thread that checks contexts against their walk
+//                         records; the core bundle starts it from beside itself.
+//   core/dist/prepare.bundle.js  @drydock/core/prepare: starts that worker; the executable imports it
+//                         first for a build, before it loads the CLI and the core bundle.
 //   cli/dist/drydock.js   the executable (bin/drydock.js imports it); @drydock/core stays external
 //                         so that a config's `import 'drydock'` gets the very same instance;
 //                         ts-morph and the presets stay external too: only `drydock init` loads them.
@@ -35,6 +39,16 @@ try {
     entryPoints: [at('core/dist/index.js')],
     outfile: at('core/dist/bundle.js'),
     external: ['esbuild', 'typescript'],
+  });
+  await build({
+    ...common,
+    entryPoints: [at('core/dist/context/record-worker.js')],
+    outfile: at('core/dist/record-worker.js'),
+  });
+  await build({
+    ...common,
+    entryPoints: [at('core/dist/prepare.js')],
+    outfile: at('core/dist/prepare.bundle.js'),
   });
   await build({
     ...common,

@@ -4,13 +4,15 @@
  * the invalidation there (early cutoff). Steps are named `image/stage#n` (n counts every node of
  * the stage, 1-based).
  */
-import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandbox, type Sandbox } from './helpers.js';
+import { drydock } from '../e2e/helpers.js';
+import { MIRROR_ENV, sandbox, type Sandbox } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/cache', import.meta.url));
+const LARGE = fileURLToPath(new URL('./fixtures/large-context', import.meta.url));
 
 describe('the build cache, counted in executed steps', () => {
   let box: Sandbox;
@@ -121,5 +123,47 @@ describe('the build cache, when the context matches the walk record the last bui
       'app/gen#1',
       'app/gen#2',
     ]);
+  });
+});
+
+describe('the drydock executable, on a context whose record is checked by the worker thread', () => {
+  // 2,500 files make a walk record over 128 KiB, which record-check.ts hands to its worker thread.
+  let box: Sandbox;
+  const build = async (): Promise<{ summary: string; digest: string }> => {
+    const r = await drydock(['build', '-c', box.dir], { env: { ...MIRROR_ENV, DRYDOCK_HOME: box.home } });
+    expect(r.code, r.stderr).toBe(0);
+    const output = r.stdout + r.stderr;
+    return {
+      summary: /built \d+ images?, \d+ steps? executed/.exec(output)?.[0] ?? output,
+      digest: /^files\s+(sha256:[0-9a-f]{64})/m.exec(r.stdout)?.[1] ?? '',
+    };
+  };
+  beforeAll(async () => {
+    box = await sandbox(LARGE, 'drydock-large-context-');
+    for (let d = 0; d < 25; d++) {
+      await mkdir(join(box.dir, 'files', `d${d}`), { recursive: true });
+      for (let f = 0; f < 100; f++) await writeFile(join(box.dir, 'files', `d${d}`, `f${f}.txt`), `file ${d}/${f}\n`);
+    }
+    await new Promise((r) => setTimeout(r, 80)); // older than the racy window: the walk is recorded
+  });
+  afterAll(async () => box?.remove());
+
+  let first = '';
+  it('records the walk of a cold build, and the next build executes nothing', async () => {
+    const cold = await build();
+    expect(cold.summary).toBe('built 1 image, 1 step executed');
+    first = cold.digest;
+    const records = (await readdir(join(box.home, 'v1', 'stat-cache'))).filter((n) => n.endsWith('.walk'));
+    expect(records).toHaveLength(1);
+    expect((await stat(join(box.home, 'v1', 'stat-cache', records[0]!))).size).toBeGreaterThan(128 * 1024);
+    expect(await build()).toEqual({ summary: 'built 1 image, 0 steps executed', digest: first });
+  });
+
+  it('copies again after a same-size edit deep in the context, then is a no-op again', async () => {
+    await writeFile(join(box.dir, 'files', 'd17', 'f42.txt'), 'FILE 17/42\n');
+    const edited = await build();
+    expect(edited.summary).toBe('built 1 image, 1 step executed');
+    expect(edited.digest).not.toBe(first);
+    expect(await build()).toEqual({ summary: 'built 1 image, 0 steps executed', digest: edited.digest });
   });
 });

@@ -1,4 +1,4 @@
-import { build as buildImages, type BuildEvent } from '@drydock/core';
+import { build as buildImages, prepareBuild, type BuildEvent } from '@drydock/core';
 import { flag, openProject, stringOption, type Command, type CommandContext } from '../context.js';
 import { checkImageNames } from '../images.js';
 import { UsageError } from '../usage.js';
@@ -22,6 +22,7 @@ export const build: Command = async (ctx) => {
   if (flag(ctx, 'run') && ctx.line.options.has('on-build')) {
     throw new UsageError('--run and --on-build: choose one', 'build');
   }
+  prepareBuild();
   const project = await openProject(ctx);
   const images = [...new Set(ctx.line.positionals)];
   checkImageNames(project.graph, images);

@@ -176,15 +176,6 @@ export class WalkRecord {
     return d === this.dirs.length && n * FIELDS === this.stats.length;
   }
 
-  /** Whether both records saw the same context (whatever digests they hold). */
-  sameState(other: WalkRecord): boolean {
-    if (this.key !== other.key || this.stats.length !== other.stats.length || this.dirs.length !== other.dirs.length) {
-      return false;
-    }
-    for (let i = 0; i < this.stats.length; i++) if (this.stats[i] !== other.stats[i]) return false;
-    return this.dirs.every((names, i) => names === other.dirs[i]);
-  }
-
   /** Writes the record atomically (temp file + rename). */
   async save(file: string): Promise<void> {
     const text = Buffer.from(this.dirs.join('\0'));

@@ -19,7 +19,8 @@ import {
 import type { SecretSource, SecretSpecs } from '../dsl/types.js';
 import { parseMirrors, RegistryClient } from '../registry/index.js';
 import { Store } from '../store/index.js';
-import { ContextCache } from './contexts.js';
+import { ContextCache, readsContext } from './contexts.js';
+import { prepareRecordChecks } from '../context/record-check.js';
 import type { BuildEvent } from './events.js';
 import { imageUses, LOCK_FILE, pinImages, readLock, writeLock } from './lock.js';
 import { parseSecretFlag, Secrets } from './secrets.js';
@@ -128,6 +129,15 @@ export function hostPlatform(): Platform {
     : { os: 'linux', architecture: arch ?? process.arch };
 }
 
+/**
+ * Starts in the background what a build in this process needs first: the worker thread that checks
+ * build contexts against their walk records. Optional; called before the project is loaded, its
+ * start-up overlaps that work instead of delaying the build.
+ */
+export function prepareBuild(): void {
+  prepareRecordChecks();
+}
+
 export async function build(o: BuildOptions): Promise<BuildResult> {
   const env = o.env ?? process.env;
   const images = selectImages(o.graph, o.images);
@@ -163,6 +173,11 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       ...(o.client ? { client: o.client } : {}),
     }));
   const { store, client } = session;
+  // The contexts the images read are opened now: checking each against its walk record (on a
+  // worker thread) or walking it then overlaps resolving the base images.
+  for (const image of targeted) {
+    if (readsContext(image)) session.contexts.get(o.dir, image).catch(() => undefined);
+  }
 
   const lockFile = join(o.dir, LOCK_FILE);
   const graph: Graph = { ...o.graph, images: targeted };

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { checkRecord, prepareRecordChecks } from '../context/record-check.js';
 import {
   contextRelative,
   digestSelection,
@@ -37,8 +38,8 @@ export class BuildContext {
   private readonly digests = new Map<string, string>();
   private walked: Promise<ContextIndex> | undefined;
   private stats: Promise<StatCache> | undefined;
-  /** The record the context matched when opened, if it did. */
-  private recorded: WalkRecord | undefined;
+  /** Digests the record brought: true of the context when it was checked, not necessarily of a later walk. */
+  private inherited = new Set<string>();
   /** Whether the record on disk no longer says what is known (a walk, a change, a new digest). */
   private recordStale = false;
   /** Bumped by every change, so a digest computed across one is not remembered. */
@@ -55,15 +56,16 @@ export class BuildContext {
   /** Opens a context: trusted from its record when it still matches, else walked now. */
   static async open(
     dir: string,
-    matcher: Matcher,
-    filtered: boolean,
+    patterns: string[],
     files: { statCache: string; record: string; recordKey: string },
   ): Promise<BuildContext> {
-    const ctx = new BuildContext(dir, matcher, filtered, files);
-    const record = await WalkRecord.load(files.record, files.recordKey);
-    if (record && (await record.matches(dir, matcher))) {
-      ctx.recorded = record;
-      for (const [key, digest] of record.digests) ctx.digests.set(key, digest);
+    const ctx = new BuildContext(dir, new Matcher(patterns), patterns.length > 0, files);
+    const digests = await checkRecord({ dir, patterns, file: files.record, key: files.recordKey });
+    if (digests) {
+      for (const [key, digest] of digests) {
+        ctx.digests.set(key, digest);
+        ctx.inherited.add(key);
+      }
     } else {
       await ctx.index();
     }
@@ -120,7 +122,7 @@ export class BuildContext {
     this.generation++;
     this.selections.clear();
     this.digests.clear();
-    this.recorded = undefined;
+    this.inherited.clear();
     this.recordStale = true;
     // Not walked: nothing to refresh, the first use walks the context as it is then.
     const walked = await this.walked?.catch(() => undefined);
@@ -131,14 +133,10 @@ export class BuildContext {
   async save(): Promise<void> {
     if (this.stats) await (await this.stats).save();
     if (!this.recordStale || !this.walked) return;
-    const index = await this.walked;
-    let record = WalkRecord.of(index, this.files.recordKey, this.digests);
-    // Digests the old record brought are true of the walked context only if nothing changed
-    // between the check and the walk; the walk's own digests always are.
-    if (record && this.recorded && !record.sameState(this.recorded)) {
-      const own = new Map([...this.digests].filter(([key]) => !this.recorded!.digests.has(key)));
-      record = WalkRecord.of(index, this.files.recordKey, own);
-    }
+    // Only digests made from the walk go into its record: the context may have changed between
+    // the check that vouched for the inherited ones and the walk.
+    const own = new Map([...this.digests].filter(([key]) => !this.inherited.has(key)));
+    const record = WalkRecord.of(await this.walked, this.files.recordKey, own);
     if (record) await record.save(this.files.record);
     else await WalkRecord.remove(this.files.record);
     this.recordStale = false;
@@ -152,7 +150,10 @@ export class ContextCache {
   private readonly contexts = new Map<string, Promise<BuildContext>>();
 
   /** `statCacheDir`: where each context's stat cache and walk record are kept. */
-  constructor(private readonly statCacheDir: string) {}
+  constructor(private readonly statCacheDir: string) {
+    // The record checks' worker starts now, while the build resolves its base images.
+    prepareRecordChecks();
+  }
 
   /** The context of an image (its directory relative to `projectDir`), opened on first use. */
   get(projectDir: string, image: ImageGraph): Promise<BuildContext> {
@@ -163,7 +164,7 @@ export class ContextCache {
       p = (async () => {
         const patterns = await ignorePatterns(dir, image);
         const recordKey = sha(`${RECORD_KEY_VERSION}\0${dir}\0${patterns.join('\n')}`);
-        return BuildContext.open(dir, new Matcher(patterns), patterns.length > 0, {
+        return BuildContext.open(dir, patterns, {
           statCache: join(this.statCacheDir, `${sha(dir)}.json`),
           record: join(this.statCacheDir, `${recordKey}.walk`),
           recordKey,
@@ -212,6 +213,19 @@ export class ContextCache {
   async save(): Promise<void> {
     for (const ctx of await this.opened()) await ctx.save();
   }
+}
+
+/** Whether any step of the image reads its build context (COPY or ADD from it, a bind mount of it). */
+export function readsContext(image: ImageGraph): boolean {
+  return image.stages.some((stage) =>
+    stage.nodes.some(
+      (node) =>
+        (node.op === 'add' && node.sources.some((source) => !/^https?:\/\//.test(source))) ||
+        (node.op === 'copy' && node.from.kind === 'context') ||
+        (node.op === 'run' &&
+          node.mounts.some((m) => (m.type === 'bind' || m.type === 'cache') && m.from?.kind === 'context')),
+    ),
+  );
 }
 
 /** Part of every record's key: a change to how selections are digested must not trust old records. */

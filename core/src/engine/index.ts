@@ -2,6 +2,7 @@
 export {
   build,
   openSession,
+  prepareBuild,
   BuildError,
   DEFAULT_EPOCH,
   type BuildOptions,

@@ -23,6 +23,9 @@ export interface ImageUse {
   platform: string;
 }
 
+// Not localeCompare: the first call loads ICU's collator, ~6 ms of every build's start.
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export const emptyLock = (): Lock => ({ version: LOCK_VERSION, images: {} });
 
 export function lockKey(use: ImageUse): string {
@@ -50,7 +53,7 @@ export function imageUses(graph: Graph, defaultPlatform: string): ImageUse[] {
       }
     }
   }
-  return [...uses.values()].sort((a, b) => lockKey(a).localeCompare(lockKey(b)));
+  return [...uses.values()].sort((a, b) => byCodeUnit(lockKey(a), lockKey(b)));
 }
 
 /**
@@ -87,7 +90,7 @@ export async function pinImages(o: {
 }
 
 function sorted(images: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(images).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(images).sort(([a], [b]) => byCodeUnit(a, b)));
 }
 
 export function serializeLock(lock: Lock): string {

@@ -1,0 +1,110 @@
+/**
+ * Checks a context against its walk record (walk-record.ts) and gives the digests the record
+ * holds when the context still matches it. The check runs on a worker thread when the bundled
+ * worker is there (it is beside the bundle, core/dist/record-worker.js), in this thread otherwise
+ * (running from the TypeScript sources); both give the same answer.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Matcher } from './dockerignore.js';
+import { WalkRecord } from './walk-record.js';
+
+export interface CheckRequest {
+  id: number;
+  /** The context directory, its ignore patterns, its record file and the key the record must carry. */
+  dir: string;
+  patterns: string[];
+  file: string;
+  key: string;
+}
+
+export type CheckReply =
+  | { id: number; digests: [string, string][] | undefined; error?: undefined }
+  | { id: number; error: string };
+
+const WORKER = new URL('./record-worker.js', import.meta.url);
+/**
+ * Records smaller than this (about 2,000 entries) are checked in this thread alone: it takes a few
+ * milliseconds, and a small context's steps then need not wait behind a large one in the worker.
+ * (Splitting a large check between both threads gained nothing here: two threads lstat-ing one
+ * tree slow each other down, and this thread has other work meanwhile.)
+ */
+const IN_THREAD_BYTES = 128 * 1024;
+
+interface WorkerState {
+  worker: Worker | undefined;
+  unavailable: boolean;
+  nextId: number;
+  pending: Map<number, (reply: CheckReply) => void>;
+}
+
+/**
+ * One worker per process, whichever copy of this module starts it: the executable starts it from
+ * a small entry of its own (core/dist/prepare.js) before it loads the CLI, ~40 ms earlier than the
+ * core bundle could, and the bundle's copy of this module finds it here.
+ */
+const state: WorkerState = ((globalThis as Record<symbol, unknown>)[Symbol.for('drydock.record-worker')] ??= {
+  worker: undefined,
+  unavailable: false,
+  nextId: 0,
+  pending: new Map(),
+}) as WorkerState;
+
+/**
+ * Starts the worker ahead of the first check, so that its start-up overlaps other work. Idempotent;
+ * does nothing where there is no bundled worker.
+ */
+export function prepareRecordChecks(): void {
+  if (state.worker || state.unavailable) return;
+  if (!existsSync(fileURLToPath(WORKER))) {
+    state.unavailable = true;
+    return;
+  }
+  let worker: Worker;
+  try {
+    worker = new Worker(WORKER);
+  } catch {
+    state.unavailable = true;
+    return;
+  }
+  state.worker = worker;
+  worker.on('message', (reply: CheckReply) => {
+    const resolve = state.pending.get(reply.id);
+    state.pending.delete(reply.id);
+    if (state.pending.size === 0) worker.unref();
+    resolve?.(reply);
+  });
+  // A worker that dies is only lost speed: what it was asked is answered in this thread instead.
+  worker.on('error', retireWorker);
+  worker.on('exit', retireWorker);
+  // Idle, it must not keep the process alive.
+  worker.unref();
+}
+
+function retireWorker(): void {
+  state.worker = undefined;
+  state.unavailable = true;
+  for (const [id, resolve] of state.pending) resolve({ id, error: 'record worker exited' });
+  state.pending.clear();
+}
+
+/** The record's digests (selection key → digest) if `dir` still matches it; undefined when not. */
+export async function checkRecord(r: Omit<CheckRequest, 'id'>): Promise<Map<string, string> | undefined> {
+  prepareRecordChecks();
+  const size = statSync(r.file, { throwIfNoEntry: false })?.size;
+  if (size === undefined) return undefined;
+  const worker = state.worker;
+  if (worker && size >= IN_THREAD_BYTES) {
+    const id = state.nextId++;
+    const reply = await new Promise<CheckReply>((resolve) => {
+      state.pending.set(id, resolve);
+      worker.ref();
+      worker.postMessage({ ...r, id });
+    });
+    if (reply.error === undefined) return reply.digests ? new Map(reply.digests) : undefined;
+    // A worker that failed (or died) leaves the check to this thread.
+  }
+  const record = await WalkRecord.load(r.file, r.key);
+  return record && (await record.matches(r.dir, new Matcher(r.patterns))) ? record.digests : undefined;
+}
