@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
-import { MODULE_EXTENSIONS, transpile } from './transpile.js';
+import { MODULE_EXTENSIONS, releaseTranspiler, transpile } from './transpile.js';
 
 /** What evaluating a config gave: its module exports, or what it threw. */
 export type Evaluation =
@@ -86,6 +86,7 @@ export function evaluate(file: string): Evaluation {
     }
     loader._resolveFilename = original;
     for (const f of local) if (!before.has(f)) delete loader._cache[f];
+    releaseTranspiler();
   }
 }
 

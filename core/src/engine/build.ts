@@ -20,7 +20,7 @@ import type { SecretSource, SecretSpecs } from '../dsl/types.js';
 import { parseMirrors, RegistryClient } from '../registry/index.js';
 import { Store } from '../store/index.js';
 import { ContextCache, readsContext } from './contexts.js';
-import { prepareRecordChecks } from '../context/record-check.js';
+import { prepareRecordChecks, releaseRecordChecks } from '../context/record-check.js';
 import type { BuildEvent } from './events.js';
 import { imageUses, LOCK_FILE, pinImages, readLock, writeLock } from './lock.js';
 import { parseSecretFlag, Secrets } from './secrets.js';
@@ -175,9 +175,9 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const { store, client } = session;
   // The contexts the images read are opened now: checking each against its walk record (on a
   // worker thread) or walking it then overlaps resolving the base images.
-  for (const image of targeted) {
-    if (readsContext(image)) session.contexts.get(o.dir, image).catch(() => undefined);
-  }
+  const opening = targeted.filter(readsContext).map((image) => session.contexts.get(o.dir, image));
+  // Then the worker is not needed any more this build.
+  void Promise.allSettled(opening).then(releaseRecordChecks);
 
   const lockFile = join(o.dir, LOCK_FILE);
   const graph: Graph = { ...o.graph, images: targeted };
