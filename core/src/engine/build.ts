@@ -241,7 +241,8 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       }),
     );
     await solver.cleanup();
-    await session.contexts.save();
+    // A session that outlives this build (watch) saves its contexts' walk records when it ends.
+    await session.contexts.save({ records: o.session === undefined });
     const result: BuildResult = {
       images: [],
       executed: solver.executed,

@@ -129,10 +129,10 @@ export class BuildContext {
     if (walked) refreshPaths(walked, this.matcher, rels);
   }
 
-  /** Saves the stat cache, and a record of the walked context with the digests true of it. */
-  async save(): Promise<void> {
+  /** Saves the stat cache, and (unless `records` is false) a record of the walked context with the digests true of it. */
+  async save(records = true): Promise<void> {
     if (this.stats) await (await this.stats).save();
-    if (!this.recordStale || !this.walked) return;
+    if (!records || !this.recordStale || !this.walked) return;
     // Only digests made from the walk go into its record: the context may have changed between
     // the check that vouched for the inherited ones and the walk.
     const own = new Map([...this.digests].filter(([key]) => !this.inherited.has(key)));
@@ -209,9 +209,13 @@ export class ContextCache {
     return out;
   }
 
-  /** Saves what the builds learnt (so the next no-op build reads no file and walks no context). */
-  async save(): Promise<void> {
-    for (const ctx of await this.opened()) await ctx.save();
+  /**
+   * Saves what the builds learnt (so the next no-op build reads no file and walks no context).
+   * A watch session leaves out the walk records until it ends (`records: false`): writing a
+   * large context's record after every edit would cost each rebuild more than the record saves.
+   */
+  async save(options: { records?: boolean } = {}): Promise<void> {
+    for (const ctx of await this.opened()) await ctx.save(options.records ?? true);
   }
 }
 

@@ -97,6 +97,10 @@ class Watch {
     this.current?.abort.abort(new Error('watch stopped'));
     await this.queue;
     this.watcher.close();
+    // The walk records the rebuilds left out: the next one-shot build starts from them.
+    await this.session.contexts.save().catch((error: unknown) => {
+      this.o.onEvent({ event: 'error', error: errorText(error) });
+    });
     await this.stopContainer();
     this.stopHook();
   }
