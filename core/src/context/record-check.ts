@@ -20,8 +20,7 @@ export interface CheckRequest {
 }
 
 export type CheckReply =
-  | { id: number; digests: [string, string][] | undefined; error?: undefined }
-  | { id: number; error: string };
+  { id: number; digests: [string, string][] | undefined; error?: undefined } | { id: number; error: string };
 
 const WORKER = new URL('./record-worker.js', import.meta.url);
 /**
