@@ -3,7 +3,7 @@
  * images into dockerd that `docker run` runs; `--output type=oci` writes a layout that skopeo and
  * umoci read; `--push` lands in a registry; `drydock prune` keeps what the cache still needs.
  */
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,7 +142,11 @@ describe('drydock prune', () => {
     expect(kept.stdout).toMatch(/^removed 0 cache records, 0 blobs, 0 snapshots/);
     const again = ok('rebuild', await drydock(['build', '-c', dir], { env: e }));
     expect(again.stderr).toContain('0 steps executed');
+    const walkRecords = async (): Promise<string[]> =>
+      (await readdir(join(home, 'v1', 'stat-cache'))).filter((name) => name.endsWith('.walk'));
+    expect(await walkRecords()).not.toEqual([]);
     const all = ok('prune --all', await drydock(['prune', '--all'], { env: e }));
+    expect(await walkRecords()).toEqual([]);
     expect(all.stdout).toMatch(/^removed [1-9]\d* cache records, [1-9]\d* blobs, [1-9]\d* snapshots/);
     const cold = ok('cold', await drydock(['build', '-c', dir], { env: e }));
     expect(cold.stderr).toContain('2 steps executed');

@@ -56,6 +56,14 @@ export async function pruneStore(o: PruneStoreOptions = {}): Promise<PruneStoreR
     cachedBytes += await treeBytes(dir);
     if (!o.dryRun) await rm(dir, { recursive: true, force: true });
   }
+  // Walk records are only a head start for the next build (which walks without one), and one is
+  // left behind by every change of a context's ignore rules.
+  const statCache = join(store.paths.base, 'stat-cache');
+  for (const name of await readdir(statCache).catch(() => [] as string[])) {
+    if (!name.endsWith('.walk')) continue;
+    cachedBytes += (await stat(join(statCache, name)).catch(() => ({ size: 0 }))).size;
+    if (!o.dryRun) await rm(join(statCache, name), { force: true });
+  }
   return {
     records: result.removedRecords.length,
     blobs: result.removedBlobs.length,
