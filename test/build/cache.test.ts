@@ -157,6 +157,8 @@ describe('the drydock executable, on a context whose record is checked by the wo
     expect(records).toHaveLength(1);
     expect((await stat(join(box.home, 'v1', 'stat-cache', records[0]!))).size).toBeGreaterThan(128 * 1024);
     expect(await build()).toEqual({ summary: 'built 1 image, 0 steps executed', digest: first });
+    // That check is remembered for this command line: its next run asks the worker for it at start.
+    expect(await readdir(join(box.home, 'v1', 'stat-cache', 'early'))).toHaveLength(1);
   });
 
   it('copies again after a same-size edit deep in the context, then is a no-op again', async () => {

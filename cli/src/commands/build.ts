@@ -70,6 +70,8 @@ export const build: Command = async (ctx) => {
       secrets: project.config.secrets ?? {},
       ...asked,
       onEvent: (event) => report(ctx, progress as Exclude<Progress, 'json'>, event),
+      // As the executable's early start names it (core/src/prepare.ts).
+      invocation: [process.cwd(), ...process.argv.slice(2)],
     });
     for (const image of result.images) {
       const as = image.tags.length > 0 ? `  ${image.tags.join(', ')}` : '';

@@ -4,7 +4,9 @@
  * worker is there (it is beside the bundle, core/dist/record-worker.js), in this thread otherwise
  * (running from the TypeScript sources); both give the same answer.
  */
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Matcher } from './dockerignore.js';
@@ -36,6 +38,11 @@ interface WorkerState {
   unavailable: boolean;
   nextId: number;
   pending: Map<number, (reply: CheckReply) => void>;
+  /** Checks asked before the build asked for them (checkEarly), by request. */
+  early: Map<string, Promise<CheckReply>>;
+  /** The worker checks this process asked for, and those the last run of its command line did. */
+  asked: Omit<CheckRequest, 'id'>[];
+  remembered: string | undefined;
 }
 
 /**
@@ -48,6 +55,9 @@ const state: WorkerState = ((globalThis as Record<symbol, unknown>)[Symbol.for('
   unavailable: false,
   nextId: 0,
   pending: new Map(),
+  early: new Map(),
+  asked: [],
+  remembered: undefined,
 }) as WorkerState;
 
 /**
@@ -103,17 +113,68 @@ export async function checkRecord(r: Omit<CheckRequest, 'id'>): Promise<Map<stri
   prepareRecordChecks();
   const size = statSync(r.file, { throwIfNoEntry: false })?.size;
   if (size === undefined) return undefined;
-  const worker = state.worker;
-  if (worker && size >= IN_THREAD_BYTES) {
-    const id = state.nextId++;
-    const reply = await new Promise<CheckReply>((resolve) => {
-      state.pending.set(id, resolve);
-      worker.ref();
-      worker.postMessage({ ...r, id });
-    });
+  if (state.worker && size >= IN_THREAD_BYTES) {
+    state.asked.push(r);
+    const early = state.early.get(identity(r));
+    state.early.delete(identity(r));
+    const reply = await (early ?? askWorker(state.worker, r));
     if (reply.error === undefined) return reply.digests ? new Map(reply.digests) : undefined;
     // A worker that failed (or died) leaves the check to this thread.
   }
   const record = await WalkRecord.load(r.file, r.key);
   return record && (await record.matches(r.dir, new Matcher(r.patterns))) ? record.digests : undefined;
+}
+
+function askWorker(worker: Worker, r: Omit<CheckRequest, 'id'>): Promise<CheckReply> {
+  const id = state.nextId++;
+  return new Promise<CheckReply>((resolve) => {
+    state.pending.set(id, resolve);
+    worker.ref();
+    worker.postMessage({ ...r, id });
+  });
+}
+
+const identity = (r: Omit<CheckRequest, 'id'>): string => JSON.stringify([r.dir, r.patterns, r.file, r.key]);
+
+/**
+ * Where the worker checks one command line (its directory and arguments) asked for are kept, so
+ * that its next run can ask for them before it has loaded the project: the executable does this
+ * at start (core/src/prepare.ts), ~20 ms before the build could. A check asked early is used only
+ * if the build then asks for the very same one; it is as valid as one asked later, since the
+ * context is listed after the command started either way.
+ */
+export function earlyChecksFile(storeBase: string, invocation: readonly string[]): string {
+  const name = createHash('sha256').update(invocation.join('\0')).digest('hex');
+  return join(storeBase, 'stat-cache', 'early', `${name}.json`);
+}
+
+/** Asks the worker for the checks `file` remembers (best effort: no file, no worker, no checks). */
+export function checkEarly(file: string): void {
+  let requests: Omit<CheckRequest, 'id'>[];
+  try {
+    const text = readFileSync(file, 'utf8');
+    requests = JSON.parse(text) as Omit<CheckRequest, 'id'>[];
+    state.remembered = text;
+  } catch {
+    return;
+  }
+  prepareRecordChecks();
+  const worker = state.worker;
+  if (!worker || !Array.isArray(requests)) return;
+  for (const r of requests) state.early.set(identity(r), askWorker(worker, r));
+}
+
+/** Remembers the worker checks this process asked for, for the next run of its command line. */
+export function rememberChecks(file: string): void {
+  const text = JSON.stringify(state.asked);
+  if (text === state.remembered || (state.asked.length === 0 && state.remembered === undefined)) return;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+    state.remembered = text;
+  } catch {
+    // Only a head start is lost.
+  }
 }

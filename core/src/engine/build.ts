@@ -20,7 +20,7 @@ import type { SecretSource, SecretSpecs } from '../dsl/types.js';
 import { parseMirrors, RegistryClient } from '../registry/index.js';
 import { Store } from '../store/index.js';
 import { ContextCache, readsContext } from './contexts.js';
-import { prepareRecordChecks, releaseRecordChecks } from '../context/record-check.js';
+import { earlyChecksFile, prepareRecordChecks, releaseRecordChecks, rememberChecks } from '../context/record-check.js';
 import type { BuildEvent } from './events.js';
 import { imageUses, LOCK_FILE, pinImages, readLock, writeLock } from './lock.js';
 import { parseSecretFlag, Secrets } from './secrets.js';
@@ -49,6 +49,11 @@ export interface BuildOptions {
   tags?: readonly string[];
   /** Store root (default DRYDOCK_HOME or ~/.cache/drydock). */
   storeRoot?: string;
+  /**
+   * The command line that asked for this build (its directory, then its arguments): the record
+   * checks it needed are remembered for its next run, which asks for them as it starts.
+   */
+  invocation?: readonly string[];
   client?: RegistryClient;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -177,7 +182,10 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   // worker thread) or walking it then overlaps resolving the base images.
   const opening = targeted.filter(readsContext).map((image) => session.contexts.get(o.dir, image));
   // Then the worker is not needed any more this build.
-  void Promise.allSettled(opening).then(releaseRecordChecks);
+  void Promise.allSettled(opening).then(() => {
+    if (o.invocation) rememberChecks(earlyChecksFile(store.paths.base, o.invocation));
+    releaseRecordChecks();
+  });
 
   const lockFile = join(o.dir, LOCK_FILE);
   const graph: Graph = { ...o.graph, images: targeted };

@@ -64,6 +64,8 @@ export async function pruneStore(o: PruneStoreOptions = {}): Promise<PruneStoreR
     cachedBytes += (await stat(join(statCache, name)).catch(() => ({ size: 0 }))).size;
     if (!o.dryRun) await rm(join(statCache, name), { force: true });
   }
+  // And the record checks each command line asked for, remembered for its next run.
+  if (!o.dryRun) await rm(join(statCache, 'early'), { recursive: true, force: true });
   return {
     records: result.removedRecords.length,
     blobs: result.removedBlobs.length,
