@@ -164,6 +164,14 @@ export function checkEarly(file: string): void {
   for (const r of requests) state.early.set(identity(r), askWorker(worker, r));
 }
 
+/**
+ * Drops the checks asked early: the build changed a file that may lie in a context (it wrote
+ * images.lock.json), so an answer about the context before that is not an answer about it now.
+ */
+export function forgetEarlyChecks(): void {
+  state.early.clear();
+}
+
 /** Remembers the worker checks this process asked for, for the next run of its command line. */
 export function rememberChecks(file: string): void {
   const text = JSON.stringify(state.asked);

@@ -20,7 +20,13 @@ import type { SecretSource, SecretSpecs } from '../dsl/types.js';
 import { parseMirrors, RegistryClient } from '../registry/index.js';
 import { Store } from '../store/index.js';
 import { ContextCache, readsContext } from './contexts.js';
-import { earlyChecksFile, prepareRecordChecks, releaseRecordChecks, rememberChecks } from '../context/record-check.js';
+import {
+  earlyChecksFile,
+  forgetEarlyChecks,
+  prepareRecordChecks,
+  releaseRecordChecks,
+  rememberChecks,
+} from '../context/record-check.js';
 import type { BuildEvent } from './events.js';
 import { imageUses, LOCK_FILE, pinImages, readLock, writeLock } from './lock.js';
 import { parseSecretFlag, Secrets } from './secrets.js';
@@ -178,15 +184,6 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       ...(o.client ? { client: o.client } : {}),
     }));
   const { store, client } = session;
-  // The contexts the images read are opened now: checking each against its walk record (on a
-  // worker thread) or walking it then overlaps resolving the base images.
-  const opening = targeted.filter(readsContext).map((image) => session.contexts.get(o.dir, image));
-  // Then the worker is not needed any more this build.
-  void Promise.allSettled(opening).then(() => {
-    if (o.invocation) rememberChecks(earlyChecksFile(store.paths.base, o.invocation));
-    releaseRecordChecks();
-  });
-
   const lockFile = join(o.dir, LOCK_FILE);
   const graph: Graph = { ...o.graph, images: targeted };
   const pinned = await pinImages({
@@ -195,7 +192,19 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     client,
     ...(o.updateLock ? { update: true } : {}),
   });
-  if (pinned.changed) await writeLock(lockFile, pinned.lock);
+  if (pinned.changed) {
+    await writeLock(lockFile, pinned.lock);
+    forgetEarlyChecks();
+  }
+  // The contexts the images read are opened now: checking each against its walk record (on a
+  // worker thread) or walking it then overlaps pulling the base images. Not before the lock is
+  // written: a context holding the project sees images.lock.json, never its temporary file.
+  const opening = targeted.filter(readsContext).map((image) => session.contexts.get(o.dir, image));
+  // Then the worker is not needed any more this build.
+  void Promise.allSettled(opening).then(() => {
+    if (o.invocation) rememberChecks(earlyChecksFile(store.paths.base, o.invocation));
+    releaseRecordChecks();
+  });
 
   return store.withBuild(async () => {
     if (!session.recovered) {
