@@ -15,7 +15,14 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyLayerAsLowerdir, applyLayerStreamAsLowerdir, readXattrs } from '../../core/src/oci/index.js';
+import {
+  applyLayerAsLowerdir,
+  applyLayerStreamAsLowerdir,
+  entriesFromDirectory,
+  lowerdirWriter,
+  readXattrs,
+  writeLayer,
+} from '../../core/src/oci/index.js';
 import { isRoot, removeDir, sh, tempDir } from './helpers.js';
 import { walkTree } from './walk-tree.js';
 
@@ -163,6 +170,33 @@ describe('applyLayerAsLowerdir', () => {
     await writeFile(join(base, 'a'), 'a');
     await sh('tar', ['-cf', join(base, 'layer.tar'), '-C', base, 'a']);
     await expect(applyLayerAsLowerdir(join(base, 'layer.tar'), join(base, 'out'))).rejects.toThrow(/is not empty/);
+  });
+});
+
+describe('lowerdirWriter fed by writeLayer (a snapshot made while its layer is written)', () => {
+  it('makes the very tree that extracting the written blob makes', async () => {
+    const src = join(tmp, 'tee-src');
+    await makeSource(src);
+    const blob = join(tmp, 'tee.tar.gz');
+    const teed = join(tmp, 'tee-snapshot');
+    const writer = lowerdirWriter(teed, 'tee');
+    const entries = await entriesFromDirectory(src, { xattrs: true });
+    await writeLayer(entries, blob, { epoch: MTIME, onTar: (chunk) => writer.push(chunk) });
+    await writer.finish();
+    await applyLayerAsLowerdir(blob, join(tmp, 'tee-extracted'));
+    const extracted = await snapshot(join(tmp, 'tee-extracted'));
+    expect(extracted.length).toBeGreaterThan(15);
+    expect(extracted.some((line) => line.startsWith('bin/tool file ') && line.includes('user.bin=00ff0a00'))).toBe(
+      true,
+    );
+    expect(await snapshot(teed)).toEqual(extracted);
+  });
+
+  it('fails on a malformed tar and can be aborted with a file half-written', async () => {
+    const writer = lowerdirWriter(join(tmp, 'tee-bad'), 'bad');
+    const header = Buffer.alloc(512, 0x41); // not a tar header: its checksum cannot match
+    expect(() => writer.push(header)).toThrow();
+    writer.abort();
   });
 });
 

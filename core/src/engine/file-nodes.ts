@@ -40,6 +40,8 @@ export interface CopyNodeOptions extends FileNodeBase {
   add?: { urls: readonly string[]; checksum?: string; downloaded?: ReadonlyMap<string, string> };
   /** Always copy through an overlay mount, never from a plan (tests compare the two). */
   materialize?: boolean;
+  /** A later step of this build mounts the layer: make its snapshot now, from the tar as it is written. */
+  snapshot?: boolean;
 }
 
 /** Absolute destination as Docker resolves it: relative to WORKDIR, a trailing `/` (or `.`) kept as "directory". */
@@ -66,7 +68,7 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
         },
       }),
     );
-    if (planned) return writeLayerBlob(o.store, planned, o.epoch, o.timings);
+    if (planned) return writeLayerBlob(o.store, planned, o.epoch, o.timings, { snapshot: o.snapshot ?? false });
   }
   const apply = async (rootfs: string, sourceRoot: string, selection: Selection, fromStage: boolean): Promise<void> => {
     const owner = o.chown ? await resolveChown(rootfs, o.chown) : undefined;

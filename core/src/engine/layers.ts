@@ -5,11 +5,12 @@
  * into place as the snapshot instead of being extracted again.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   applyLayerAsLowerdir,
   entriesFromUpperdir,
+  lowerdirWriter,
   writeLayer,
   type LayerEntry,
   type MemberCache,
@@ -84,25 +85,46 @@ const memberCache = (store: Store): MemberCache => ({
 });
 
 /**
- * Writes entries as a layer blob into the store; no snapshot (one is extracted from the blob if
- * a later step ever mounts it). Returns undefined for no entries: no layer.
+ * Writes entries as a layer blob into the store. Its snapshot is made only with `snapshot` (a later
+ * step will mount the layer): then the tar bytes are written out as the snapshot while they are being
+ * deflated, rather than read back from the blob afterwards. Otherwise one is extracted from the blob
+ * if a later build ever mounts it. Returns undefined for no entries: no layer.
  */
 export async function writeLayerBlob(
   store: Store,
   entries: readonly LayerEntry[],
   epoch: number,
   timings?: LayerTimings,
+  options: { snapshot?: boolean } = {},
 ): Promise<Layer | undefined> {
   if (entries.length === 0) return undefined;
   const started = performance.now();
   const file = join(store.paths.tmp, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
+  const snapshotDir = options.snapshot ? await scratchDir(store, 'snapshot') : undefined;
+  const snapshot = snapshotDir ? lowerdirWriter(snapshotDir, 'being written') : undefined;
   try {
-    const written = await writeLayer(entries, file, { epoch, members: memberCache(store) });
+    const written = await writeLayer(entries, file, {
+      epoch,
+      members: memberCache(store),
+      ...(snapshot ? { onTar: (chunk: Buffer) => snapshot.push(chunk) } : {}),
+    });
     // writeLayer hashed what it wrote: the file moves into the store as it is.
     await store.adoptBlob(file, written.digest);
+    if (snapshot) {
+      await snapshot.finish();
+      await chmod(snapshotDir!, 0o755); // as an extracted one: the root of a lowerdir is the image's /
+      await store.ensureSnapshot(snapshotId(written.diffId), async (dir) => {
+        await rmdir(dir);
+        await rename(snapshotDir!, dir);
+      });
+    }
     return { digest: written.digest, diffId: written.diffId, size: written.size, mediaType: written.mediaType };
+  } catch (error) {
+    snapshot?.abort();
+    throw error;
   } finally {
     await rm(file, { force: true });
+    if (snapshotDir) await rm(snapshotDir, { recursive: true, force: true });
     if (timings) timings.layerMs += performance.now() - started;
   }
 }

@@ -435,6 +435,9 @@ export class Solver {
               ...base,
               lowerdirs: await this.lowerdirs(state),
               from: await from(),
+              // A later step of the stage that touches files mounts this layer; it almost always
+              // runs too, as its key holds this step's output.
+              snapshot: stage.nodes.slice(index + 1).some((n) => FILE_OPS.has(n.op)),
               sources,
               dest,
               ...(exclude ? { exclude } : {}),

@@ -153,8 +153,33 @@ async function firstBytes(stream: Readable): Promise<Buffer> {
 
 /** Extracts an uncompressed tar stream into `dir` (see applyLayerAsLowerdir); `layerPath` names it in errors. */
 async function applyTarAsLowerdir(input: AsyncIterable<unknown>, dir: string, layerPath: string): Promise<void> {
+  const writer = lowerdirWriter(dir, layerPath);
+  try {
+    for await (const chunk of input) writer.push(chunk as Buffer);
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+  await writer.finish();
+}
+
+/** A lowerdir being written from tar bytes pushed in order, as they are made or read. */
+export interface LowerdirWriter {
+  push(chunk: Buffer): void;
+  /** After the last chunk: makes devices, links, xattrs and directory metadata. */
+  finish(): Promise<void>;
+  /** Stops after a failure (closes what is open); the directory is left for the caller to remove. */
+  abort(): void;
+}
+
+/**
+ * Writes an uncompressed tar, pushed chunk by chunk, into `dir` as an overlay lowerdir (see
+ * applyLayerAsLowerdir). A layer being written can feed its own tar bytes here, so that its snapshot
+ * exists without reading the blob back. `label` names the layer in errors; `dir` must be empty or missing.
+ */
+export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
   mkdirSync(dir, { recursive: true });
-  if (readdirSync(dir).length > 0) throw new Error(`layer ${layerPath}: ${dir} is not empty`);
+  if (readdirSync(dir).length > 0) throw new Error(`layer ${label}: ${dir} is not empty`);
   const made = new Map<string, Made>();
   const dirs: Array<{ abs: string; header: TarHeader }> = [];
   const nodes: Node[] = [];
@@ -172,7 +197,7 @@ async function applyTarAsLowerdir(input: AsyncIterable<unknown>, dir: string, la
       const have = made.get(rel);
       if (have === 'dir') continue;
       if (have !== undefined) {
-        throw new Error(`layer ${layerPath}: ${path} lies below ${rel}, which is not a directory`);
+        throw new Error(`layer ${label}: ${path} lies below ${rel}, which is not a directory`);
       }
       mkdirSync(join(dir, rel), { mode: 0o755 });
       made.set(rel, 'dir');
@@ -287,19 +312,34 @@ async function applyTarAsLowerdir(input: AsyncIterable<unknown>, dir: string, la
     },
   });
 
-  try {
-    for await (const chunk of input) parser.push(chunk as Buffer);
-    parser.end();
-  } finally {
+  const abort = (): void => {
     if (fd !== undefined) closeSync(fd);
-  }
-
-  const live = nodes.filter((n) => !n.dropped);
-  await mknodAll(live);
-  for (const n of live) if (n.header) setMeta(n.abs, n.header, false);
-  for (const l of deferredLinks) linkSync(l.target, l.abs);
-  await writeXattrs(xattrs);
-  // Directory metadata last, deepest first: creating children would change mtimes, and a read-only
-  // directory must stay writable until its children exist.
-  for (const d of dirs.reverse()) setMeta(d.abs, d.header, false);
+    fd = header = undefined;
+  };
+  return {
+    push(chunk) {
+      try {
+        parser.push(chunk);
+      } catch (error) {
+        abort();
+        throw error;
+      }
+    },
+    abort,
+    async finish() {
+      try {
+        parser.end();
+      } finally {
+        abort();
+      }
+      const live = nodes.filter((n) => !n.dropped);
+      await mknodAll(live);
+      for (const n of live) if (n.header) setMeta(n.abs, n.header, false);
+      for (const l of deferredLinks) linkSync(l.target, l.abs);
+      await writeXattrs(xattrs);
+      // Directory metadata last, deepest first: creating children would change mtimes, and a read-only
+      // directory must stay writable until its children exist.
+      for (const d of dirs.reverse()) setMeta(d.abs, d.header, false);
+    },
+  };
 }

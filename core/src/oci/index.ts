@@ -9,7 +9,7 @@ export { TarParser, type TarHandlers } from './tar-parser.js';
 export { hostFileContent } from './tar-writer.js';
 export { entriesFromDirectory, type FromDirectoryOptions } from './from-directory.js';
 export { entriesFromUpperdir, WHITEOUT_PREFIX, OPAQUE_WHITEOUT } from './from-upperdir.js';
-export { applyLayerAsLowerdir, applyLayerStreamAsLowerdir } from './apply.js';
+export { applyLayerAsLowerdir, applyLayerStreamAsLowerdir, lowerdirWriter, type LowerdirWriter } from './apply.js';
 export { readXattrs, writeXattrs } from './xattr.js';
 export {
   buildImageConfig,

@@ -13,6 +13,8 @@ export interface WriteLayerOptions {
   epoch: number;
   /** Compressed members of earlier layers: members found there are copied instead of deflated. */
   members?: MemberCache | undefined;
+  /** Sees every byte of the uncompressed tar, in order, as it is made (e.g. to write the layer's snapshot too). */
+  onTar?: ((chunk: Buffer) => void) | undefined;
 }
 
 export interface WrittenLayer {
@@ -44,7 +46,10 @@ export async function writeLayer(
   const sink = typeof out === 'string' ? createWriteStream(out) : out;
   const gzip = gzipMembers(tarMemberChunks(sorted, options.epoch, MEMBER_SPLIT), {
     cache: options.members,
-    onTar: (chunk) => tarHash.update(chunk),
+    onTar: (chunk) => {
+      tarHash.update(chunk);
+      options.onTar?.(chunk);
+    },
   });
   // One compressed member waiting for the sink at most: the in-flight bound lives in gzipMembers.
   await pipeline(Readable.from(gzip, { highWaterMark: 1 }), gzDigest, sink);
