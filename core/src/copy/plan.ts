@@ -12,17 +12,14 @@
  * name some lower layer deleted, two sources writing one path) returns undefined: the caller
  * applies the copy for real. test/copy/plan.test.ts holds the two paths to the same bytes.
  */
-import { lstatSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { SelectedEntry, Selection } from '../context/index.js';
-import { comparePaths, hostFileContent, readXattrs, type LayerEntry } from '../oci/index.js';
+import { comparePaths, hostFileContent, lookupLowerdirs, type LayerEntry, type MergedEntry } from '../oci/index.js';
 import { sourceOf } from './apply.js';
 import type { Owner } from './chown.js';
 
 export interface PlanOptions {
-  /** The stage's filesystem, merged (an overlay mount): looked at, never written. */
-  rootfs: string;
-  /** Its layer directories, top first: a path deleted in one of them cannot be created as new. */
+  /** The stage's layer directories, top first: looked up as overlay would merge them, never mounted. */
   lowerdirs: readonly string[];
   /** The build context. */
   sourceRoot: string;
@@ -61,28 +58,31 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
 
   // The destination path: existing components must be real directories, and everything from the
   // first missing one down is new (unless some layer deleted it: overlayfs would mark it opaque).
-  const existing: { rel: string; st: Stats }[] = [];
+  // Looked up along with the names the copy writes directly into the destination.
+  const prefixes = destParts.map((_, i) => destParts.slice(0, i + 1).join('/'));
+  const destRel = destParts.join('/');
+  const names = [
+    ...new Set(targets.filter((t) => t.path !== destRel).map((t) => t.path.split('/')[destParts.length]!)),
+  ].map((name) => [...destParts, name].join('/'));
+  const merged = await lookupLowerdirs(o.lowerdirs, [...prefixes, ...names]);
+  if (!merged) return undefined; // a symlink on the way: the real copy follows it
+  const existing: { rel: string; entry: MergedEntry }[] = [];
   let missingAt = destParts.length;
-  for (let i = 0; i < destParts.length; i++) {
-    const rel = destParts.slice(0, i + 1).join('/');
-    const st = lstatSync(join(o.rootfs, rel), { throwIfNoEntry: false });
-    if (st === undefined) {
-      if (deletedBelow(o.lowerdirs, rel)) return undefined;
+  for (const [i, rel] of prefixes.entries()) {
+    const entry = merged.get(rel);
+    if (entry === 'deleted') return undefined;
+    if (!entry) {
       missingAt = i;
       break;
     }
-    if (!st.isDirectory()) return undefined;
-    existing.push({ rel, st });
+    if (!entry.stat.isDirectory()) return undefined;
+    existing.push({ rel, entry });
   }
   const singleFile = targets.length === 1 && targets[0]!.e.dest === '';
   if (singleFile && missingAt === destParts.length) return undefined; // the target exists: a file or a directory to go into
   if (missingAt === destParts.length) {
-    // The destination exists: nothing the copy writes directly into it may exist yet.
-    for (const name of new Set(targets.map((t) => t.path.split('/')[destParts.length]!))) {
-      const rel = [...destParts, name].join('/');
-      if (lstatSync(join(o.rootfs, rel), { throwIfNoEntry: false }) !== undefined) return undefined;
-      if (deletedBelow(o.lowerdirs, rel)) return undefined;
-    }
+    // The destination exists: nothing the copy writes directly into it may exist yet (nor have been deleted).
+    if (targets.some((t) => t.path === destRel) || names.some((rel) => merged.get(rel) !== null)) return undefined;
   }
 
   const entries: LayerEntry[] = [];
@@ -126,26 +126,11 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
   if (entries.length === 0) return [];
   // Overlayfs copies up every existing directory something was created in, metadata and all.
   const kept = singleFile ? existing.filter((e) => e.rel !== destParts.join('/')) : existing;
-  const xattrs = await readXattrs(kept.map((e) => join(o.rootfs, e.rel)));
-  for (const { rel, st } of kept) {
+  for (const { rel, entry: dir } of kept) {
+    const st = dir.stat;
     const entry: LayerEntry = { path: rel, type: 'dir', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-    const own = Object.entries(xattrs.get(join(o.rootfs, rel)) ?? {}).filter(
-      ([name]) => !name.startsWith('trusted.overlay.'),
-    );
-    if (own.length > 0) entry.xattrs = Object.fromEntries(own);
+    if (Object.keys(dir.xattrs).length > 0) entry.xattrs = dir.xattrs;
     entries.push(entry);
   }
   return entries;
-}
-
-/** Whether any layer holds something at `rel` that the merged view does not show (a whiteout, or below one). */
-function deletedBelow(lowerdirs: readonly string[], rel: string): boolean {
-  return lowerdirs.some((dir) => {
-    try {
-      lstatSync(join(dir, rel));
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }

@@ -53,21 +53,21 @@ export function absoluteDest(dest: string, workdir: string | undefined): string 
 export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
   const from = o.from;
   if (from.kind === 'context' && !o.add && !o.materialize) {
-    const planned = await readRootfs(o.store, o.lowerdirs, async (rootfs) =>
-      planCopy({
-        rootfs,
-        lowerdirs: o.lowerdirs,
-        sourceRoot: from.dir,
-        selection: from.selection,
-        dest: o.dest,
-        ...(o.chown ? { owner: await resolveChown(rootfs, o.chown) } : {}),
-        ...(o.chmod ? { chmod: parseInt(o.chmod, 8) } : {}),
-        inode: (src) => {
-          const e = from.index?.entries.get(src) ?? lstatSync(posix.join(from.dir, src));
-          return `${e.dev}:${e.ino}`;
-        },
-      }),
-    );
+    // --chown names are looked up in the image's /etc/passwd and /etc/group, through a mount.
+    const chown = o.chown;
+    const owner = chown ? await readRootfs(o.store, o.lowerdirs, (rootfs) => resolveChown(rootfs, chown)) : undefined;
+    const planned = await planCopy({
+      lowerdirs: o.lowerdirs,
+      sourceRoot: from.dir,
+      selection: from.selection,
+      dest: o.dest,
+      ...(owner ? { owner } : {}),
+      ...(o.chmod ? { chmod: parseInt(o.chmod, 8) } : {}),
+      inode: (src) => {
+        const e = from.index?.entries.get(src) ?? lstatSync(posix.join(from.dir, src));
+        return `${e.dev}:${e.ino}`;
+      },
+    });
     if (planned) return writeLayerBlob(o.store, planned, o.epoch, o.timings, { snapshot: o.snapshot ?? false });
   }
   const apply = async (rootfs: string, sourceRoot: string, selection: Selection, fromStage: boolean): Promise<void> => {

@@ -11,6 +11,7 @@ export { entriesFromDirectory, type FromDirectoryOptions } from './from-director
 export { entriesFromUpperdir, WHITEOUT_PREFIX, OPAQUE_WHITEOUT } from './from-upperdir.js';
 export { applyLayerAsLowerdir, applyLayerStreamAsLowerdir, lowerdirWriter, type LowerdirWriter } from './apply.js';
 export { readXattrs, writeXattrs } from './xattr.js';
+export { lookupLowerdirs, type MergedEntry } from './lowerdir-view.js';
 export {
   buildImageConfig,
   serializeImageConfig,
