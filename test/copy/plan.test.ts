@@ -118,3 +118,68 @@ describe('what the planner leaves to the real copy (same layer all the same)', (
     });
   }
 });
+
+describe('a COPY --from whose sources come whole from one layer is planned too, to the same layer', () => {
+  /** A source stage of two layers, top first: `app/dist` made by one step, `app` itself merged. */
+  let stage: string[];
+  beforeAll(async () => {
+    const top = join(work, 'stage-top');
+    const bottom = join(work, 'stage-bottom');
+    mkdirSync(join(top, 'app/dist/assets'), { recursive: true });
+    mkdirSync(join(bottom, 'app/lib'), { recursive: true });
+    writeFileSync(join(top, 'app/dist/bundle.js'), 'console.log(1)\n');
+    writeFileSync(join(top, 'app/dist/assets/logo.svg'), '<svg/>\n');
+    chownSync(join(top, 'app/dist/assets'), 1000, 1000);
+    chownSync(join(top, 'app/dist/bundle.js'), 1000, 1001);
+    chmodSync(join(top, 'app/dist/bundle.js'), 0o750);
+    execFileSync('ln', [join(top, 'app/dist/bundle.js'), join(top, 'app/dist/linked.js')]);
+    symlinkSync('bundle.js', join(top, 'app/dist/current.js'));
+    execFileSync('setfattr', ['-n', 'user.origin', '-v', 'build', join(top, 'app/dist/assets/logo.svg')]);
+    writeFileSync(join(bottom, 'app/lib/util.js'), 'module.exports = 1\n');
+    writeFileSync(join(top, 'app/lib-top.js'), 'top\n');
+    stage = [top, bottom];
+  });
+
+  async function fromStage(c: Case): Promise<{ planned: boolean; plannedLayer: unknown; appliedLayer: unknown }> {
+    const common = {
+      store,
+      lowerdirs,
+      epoch: 0,
+      from: { kind: 'state' as const, lowerdirs: stage },
+      sources: c.sources,
+      dest: c.dest,
+      ...(c.chown ? { chown: c.chown } : {}),
+      ...(c.chmod ? { chmod: c.chmod } : {}),
+    };
+    const plannedLayer = await copyNode(common);
+    const planned = plannedLayer !== undefined && !existsSync(store.snapshotPath(snapshotId(plannedLayer.diffId)));
+    const appliedLayer = await copyNode({ ...common, materialize: true });
+    return { planned, plannedLayer, appliedLayer };
+  }
+
+  const planned: [string, Case][] = [
+    ['a directory one step made (owners, hardlinks, symlinks, xattrs kept)', { sources: ['/app/dist'], dest: '/srv/' }],
+    ['a file, to a new name', { sources: ['/app/dist/bundle.js'], dest: '/opt/app.js' }],
+    ['a directory with --chown and --chmod', { sources: ['/app/dist'], dest: '/www/', chown: '7:8', chmod: '600' }],
+  ];
+  for (const [name, c] of planned) {
+    it(name, async () => {
+      const r = await fromStage(c);
+      expect(r.planned).toBe(true);
+      expect(r.plannedLayer).toEqual(r.appliedLayer);
+    });
+  }
+
+  const applied: [string, Case][] = [
+    ['a directory two layers merge', { sources: ['/app'], dest: '/srv/merged/' }],
+    ['a wildcard', { sources: ['/app/dist/*.js'], dest: '/srv/js/' }],
+    ['sources from two layers', { sources: ['/app/lib', '/app/dist'], dest: '/srv/both/' }],
+  ];
+  for (const [name, c] of applied) {
+    it(`leaves to the real copy: ${name}`, async () => {
+      const r = await fromStage(c);
+      expect(r.planned).toBe(false);
+      expect(r.plannedLayer).toEqual(r.appliedLayer);
+    });
+  }
+});

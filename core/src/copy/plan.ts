@@ -12,9 +12,17 @@
  * name some lower layer deleted, two sources writing one path) returns undefined: the caller
  * applies the copy for real. test/copy/plan.test.ts holds the two paths to the same bytes.
  */
+import { lstatSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { SelectedEntry, Selection } from '../context/index.js';
-import { comparePaths, hostFileContent, lookupLowerdirs, type LayerEntry, type MergedEntry } from '../oci/index.js';
+import {
+  comparePaths,
+  hostFileContent,
+  lookupLowerdirs,
+  readXattrs,
+  type LayerEntry,
+  type MergedEntry,
+} from '../oci/index.js';
 import { sourceOf } from './apply.js';
 import type { Owner } from './chown.js';
 
@@ -30,6 +38,11 @@ export interface PlanOptions {
   chmod?: number;
   /** `dev:ino` of a context file (by its `src`), to find hardlinked ones. */
   inode: (src: string) => string;
+  /**
+   * The sources are a layer of another stage, not the context: without --chown each entry keeps its
+   * source's owner, and its xattrs (overlay's own left out), as copySelection does.
+   */
+  fromStage?: boolean;
 }
 
 const ROOT: Owner = { uid: 0, gid: 0 };
@@ -94,13 +107,25 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
   // Files hardlinked to each other within one source stay linked; as when the layer is read from
   // a directory, the first path in layer order holds the content and the others link to it.
   const groups = new Map<string, { path: string; e: SelectedEntry; src: string }[]>();
+  const srcOf = (e: SelectedEntry): string => (e.src === '' ? o.sourceRoot : join(o.sourceRoot, e.src));
+  // From a stage: each entry keeps its source's owner (without --chown) and xattrs.
+  const stageXattrs = o.fromStage ? await readXattrs(targets.map((t) => srcOf(t.e))) : undefined;
+  const from = (src: string): Pick<LayerEntry, 'uid' | 'gid' | 'xattrs'> => {
+    if (!o.fromStage) return owner;
+    const st = lstatSync(src);
+    const xattrs = Object.entries(stageXattrs?.get(src) ?? {}).filter(([name]) => !name.startsWith('trusted.overlay.'));
+    return {
+      ...(o.owner ?? { uid: st.uid, gid: st.gid }),
+      ...(xattrs.length > 0 ? { xattrs: Object.fromEntries(xattrs) } : {}),
+    };
+  };
   for (const { e, path } of targets) {
+    const src = srcOf(e);
     if (e.type === 'dir') {
-      entries.push({ path, type: 'dir', mode: mode(e.mode), ...owner });
+      entries.push({ path, type: 'dir', mode: mode(e.mode), ...from(src) });
     } else if (e.type === 'symlink') {
-      entries.push({ path, type: 'symlink', mode: 0o777, ...owner, linkname: e.linkTarget ?? '' });
+      entries.push({ path, type: 'symlink', mode: 0o777, ...from(src), linkname: e.linkTarget ?? '' });
     } else {
-      const src = e.src === '' ? o.sourceRoot : join(o.sourceRoot, e.src);
       const key = `${sourceOf(e, src)}\0${o.inode(e.src)}`;
       const group = groups.get(key);
       if (group) group.push({ path, e, src });
@@ -111,16 +136,17 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
     group.sort((a, b) => comparePaths(a.path, b.path));
     const [first, ...others] = group;
     const { e, src } = first!;
+    const meta = from(src);
     entries.push({
       path: first!.path,
       type: 'file',
       mode: mode(e.mode),
-      ...owner,
+      ...meta,
       size: e.size,
       content: hostFileContent(src),
     });
     for (const other of others) {
-      entries.push({ path: other.path, type: 'hardlink', mode: mode(e.mode), ...owner, linkname: first!.path });
+      entries.push({ path: other.path, type: 'hardlink', mode: mode(e.mode), ...meta, linkname: first!.path });
     }
   }
   if (entries.length === 0) return [];

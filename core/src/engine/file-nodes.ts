@@ -8,6 +8,7 @@ import { lstat, mkdir, chown } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { applyAdd, applyAddUrl, applyCopy, planCopy, resolveChown } from '../copy/index.js';
 import { Matcher, destIsDir, selectSources, walkContext, type ContextIndex, type Selection } from '../context/index.js';
+import { lookupLowerdirs, type LayerEntry } from '../oci/index.js';
 import { resolveUser, secureJoin } from '../exec/index.js';
 import type { Store } from '../store/index.js';
 import { commitUpperdir, writeLayerBlob, type Layer, type LayerTimings } from './layers.js';
@@ -70,6 +71,10 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
     });
     if (planned) return writeLayerBlob(o.store, planned, o.epoch, o.timings, { snapshot: o.snapshot ?? false });
   }
+  if (from.kind === 'state' && !o.add && !o.materialize) {
+    const planned = await planFromStage(o, from.lowerdirs);
+    if (planned) return writeLayerBlob(o.store, planned, o.epoch, o.timings, { snapshot: o.snapshot ?? false });
+  }
   const apply = async (rootfs: string, sourceRoot: string, selection: Selection, fromStage: boolean): Promise<void> => {
     const owner = o.chown ? await resolveChown(rootfs, o.chown) : undefined;
     const chmod = o.chmod ? parseInt(o.chmod, 8) : undefined;
@@ -117,6 +122,55 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
           return writeRootfs(o.store, o.lowerdirs, (rootfs) => apply(rootfs, source, selection, true));
         });
   return commitUpperdir(o.store, upperdir, o.epoch, o.timings);
+}
+
+/**
+ * COPY --from planned without mounting either side, when every source comes whole from one layer
+ * of the source stage (the usual build output: a directory one RUN made), so that layer's
+ * directory can be read as the merged view would show it. Sources with wildcards, `/`, a directory
+ * that several layers merge, or a symlink on the way are left to the real copy (undefined).
+ */
+async function planFromStage(o: CopyNodeOptions, source: readonly string[]): Promise<LayerEntry[] | undefined> {
+  if (o.sources.some((s) => /[*?[\\]/.test(s))) return undefined;
+  const rels = o.sources.map((s) => posix.normalize(`/${s}`).slice(1).replace(/\/+$/, ''));
+  if (rels.some((rel) => rel === '' || rel === '.')) return undefined;
+  const found = await lookupLowerdirs(source, rels);
+  let layer: string | undefined;
+  for (const rel of rels) {
+    const entry = found?.get(rel);
+    if (!entry || entry === 'deleted') return undefined; // the real copy reports what is missing
+    if (entry.stat.isDirectory() && entry.holders > 1) return undefined;
+    const root = entry.host.slice(0, -(rel.length + 1));
+    if (layer !== undefined && root !== layer) return undefined;
+    layer = root;
+  }
+  const spec = { sources: o.sources, dest: o.dest, ...(o.exclude ? { exclude: o.exclude } : {}) };
+  let index: ContextIndex;
+  let selection: Selection;
+  try {
+    index = await walkContext(layer!, new Matcher([]), { descend: alongPaths(o.sources) });
+    selection = selectSources(index, spec);
+  } catch {
+    return undefined;
+  }
+  // A followed symlink may point into another layer.
+  const within = (src: string): boolean => rels.some((rel) => src === rel || src.startsWith(`${rel}/`));
+  if (!selection.every((e) => within(e.src))) return undefined;
+  const chown = o.chown;
+  const owner = chown ? await readRootfs(o.store, o.lowerdirs, (rootfs) => resolveChown(rootfs, chown)) : undefined;
+  return planCopy({
+    lowerdirs: o.lowerdirs,
+    sourceRoot: layer!,
+    selection,
+    dest: o.dest,
+    fromStage: true,
+    ...(owner ? { owner } : {}),
+    ...(o.chmod ? { chmod: parseInt(o.chmod, 8) } : {}),
+    inode: (src) => {
+      const e = index.entries.get(src)!;
+      return `${e.dev}:${e.ino}`;
+    },
+  });
 }
 
 /** Descend into a directory only if it lies on, or below, the literal (wildcard-free) part of a source. */

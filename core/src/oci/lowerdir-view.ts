@@ -20,6 +20,8 @@ export interface MergedEntry {
   host: string;
   /** Its xattrs, overlay's own (trusted.overlay.*) left out. */
   xattrs: Record<string, Buffer>;
+  /** How many layers hold an entry at the path: 1 means a directory's whole tree comes from `host`. */
+  holders: number;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function lookupLowerdirs(
     const parts = rel.split('/').filter(Boolean);
     const path = parts.join('/');
     // Held by any layer at all, shown or not.
-    const held = stats.some((layer) => layer.get(path));
+    const holders = stats.filter((layer) => layer.get(path)).length;
     let found: MergedEntry | null = null;
     // Layers top first, until one decides: it shows the path, or hides it from the layers below.
     let blocked = false;
@@ -81,7 +83,7 @@ export async function lookupLowerdirs(
         }
         if (k === parts.length - 1) {
           // The topmost layer holding the path gives its metadata, merged with lower ones or not.
-          found = { stat: st, host, xattrs: st.isDirectory() ? own(host) : {} };
+          found = { stat: st, host, xattrs: st.isDirectory() ? own(host) : {}, holders };
           blocked = true;
           break;
         }
@@ -94,7 +96,7 @@ export async function lookupLowerdirs(
       }
       if (blocked) break;
     }
-    out.set(path, found ?? (held ? 'deleted' : null));
+    out.set(path, found ?? (holders > 0 ? 'deleted' : null));
   }
   return out;
 }
