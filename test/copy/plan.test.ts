@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Matcher, selectSources, walkContext, type ContextIndex } from '../../core/src/context/index.js';
-import { copyNode } from '../../core/src/engine/file-nodes.js';
+import { copyNode, type CopyFrom } from '../../core/src/engine/file-nodes.js';
 import { snapshotId } from '../../core/src/engine/layers.js';
 import { Store } from '../../core/src/store/index.js';
 import { GROUP, PASSWD, makeContext } from './fixture.js';
@@ -55,13 +55,21 @@ interface Case {
   chmod?: string;
 }
 
-async function both(c: Case): Promise<{ planned: boolean; plannedLayer: unknown; appliedLayer: unknown }> {
-  const selection = selectSources(index, { sources: c.sources, dest: c.dest });
+/** The COPY planned (if copyNode chooses to) and materialized, from the context unless `from` says otherwise. */
+async function both(
+  c: Case,
+  from?: CopyFrom,
+): Promise<{ planned: boolean; plannedLayer: unknown; appliedLayer: unknown }> {
   const common = {
     store,
     lowerdirs,
     epoch: 0,
-    from: { kind: 'context' as const, dir: ctx, selection, index },
+    from: from ?? {
+      kind: 'context' as const,
+      dir: ctx,
+      selection: selectSources(index, { sources: c.sources, dest: c.dest }),
+      index,
+    },
     sources: c.sources,
     dest: c.dest,
     ...(c.chown ? { chown: c.chown } : {}),
@@ -140,22 +148,7 @@ describe('a COPY --from whose sources come whole from one layer is planned too, 
     stage = [top, bottom];
   });
 
-  async function fromStage(c: Case): Promise<{ planned: boolean; plannedLayer: unknown; appliedLayer: unknown }> {
-    const common = {
-      store,
-      lowerdirs,
-      epoch: 0,
-      from: { kind: 'state' as const, lowerdirs: stage },
-      sources: c.sources,
-      dest: c.dest,
-      ...(c.chown ? { chown: c.chown } : {}),
-      ...(c.chmod ? { chmod: c.chmod } : {}),
-    };
-    const plannedLayer = await copyNode(common);
-    const planned = plannedLayer !== undefined && !existsSync(store.snapshotPath(snapshotId(plannedLayer.diffId)));
-    const appliedLayer = await copyNode({ ...common, materialize: true });
-    return { planned, plannedLayer, appliedLayer };
-  }
+  const fromStage = (c: Case) => both(c, { kind: 'state', lowerdirs: stage });
 
   const planned: [string, Case][] = [
     ['a directory one step made (owners, hardlinks, symlinks, xattrs kept)', { sources: ['/app/dist'], dest: '/srv/' }],
