@@ -35,7 +35,9 @@ const PATHS = [
 beforeAll(async () => {
   if (!isRoot()) throw new Error('test/oci/lowerdir-view.test.ts needs root (overlay mounts, whiteouts)');
   tmp = await tempDir('lowerdir-view');
-  const [top, middle, bottom] = ['top', 'middle', 'bottom'].map((name) => join(tmp, name));
+  const top = join(tmp, 'top');
+  const middle = join(tmp, 'middle');
+  const bottom = join(tmp, 'bottom');
   const files: [string, string, string][] = [
     [bottom, 'etc/passwd', 'root:x:0:0::/root:/bin/sh\n'],
     [bottom, 'etc/gone', 'deleted above\n'],
@@ -62,7 +64,7 @@ beforeAll(async () => {
   await sh('mknod', [join(middle, 'whited'), 'c', '0', '0']);
   await sh('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(top, 'opaque')]);
   await sh('setfattr', ['-n', 'user.note', '-v', 'kept', join(top, 'plain')]);
-  layers = [top!, middle!, bottom!];
+  layers = [top, middle, bottom];
   merged = join(tmp, 'merged');
   for (const d of ['merged', 'upper', 'work']) mkdirSync(join(tmp, d));
   await sh('mount', [
