@@ -13,6 +13,11 @@ import { MIRROR_ENV, sandbox, type Sandbox } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/cache', import.meta.url));
 const LARGE = fileURLToPath(new URL('./fixtures/large-context', import.meta.url));
+/**
+ * What an edit of src/b.txt re-runs: app#5 copies it (app#6 reads it) and gen#1 copies all of src/
+ * (then gen#2 and app#3, COPY --from=gen, follow; they produce what they did before, so app#4 does not rerun).
+ */
+const AFTER_B_TXT = ['app/app#3', 'app/app#5', 'app/app#6', 'app/gen#1', 'app/gen#2'];
 
 describe('the build cache, counted in executed steps', () => {
   let box: Sandbox;
@@ -48,16 +53,8 @@ describe('the build cache, counted in executed steps', () => {
   });
 
   it('re-runs exactly the steps after a changed COPY source', async () => {
-    // b.txt is copied by app#5 (then read by app#6) and, with all of src/, by gen#1; gen#2 and
-    // app#3 (COPY --from=gen) follow gen#1, but produce what they did before, so app#4 does not rerun.
     await writeFile(join(box.dir, 'src/b.txt'), 'charlie\n');
-    expect((await box.build()).executed.sort()).toEqual([
-      'app/app#3',
-      'app/app#5',
-      'app/app#6',
-      'app/gen#1',
-      'app/gen#2',
-    ]);
+    expect((await box.build()).executed.sort()).toEqual(AFTER_B_TXT);
   });
 
   it('stops at a step whose output is byte-identical (early cutoff)', async () => {
@@ -116,15 +113,8 @@ describe('the build cache, when the context matches the walk record the last bui
 
   it('re-runs the dependent steps after a same-size edit made right after a build', async () => {
     await box.build();
-    // b.txt: copied by app#5 (read by app#6) and, with all of src/, by gen#1 (then gen#2, app#3).
     await writeFile(join(box.dir, 'src/b.txt'), 'BRAVO\n');
-    expect((await box.build()).executed.sort()).toEqual([
-      'app/app#3',
-      'app/app#5',
-      'app/app#6',
-      'app/gen#1',
-      'app/gen#2',
-    ]);
+    expect((await box.build()).executed.sort()).toEqual(AFTER_B_TXT);
   });
 });
 

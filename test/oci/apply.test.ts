@@ -192,11 +192,10 @@ describe('lowerdirWriter fed by writeLayer (a snapshot made while its layer is w
     expect(await snapshot(teed)).toEqual(extracted);
   });
 
-  it('fails on a malformed tar and can be aborted with a file half-written', async () => {
+  it('rejects a malformed tar as soon as it is pushed', async () => {
     const writer = lowerdirWriter(join(tmp, 'tee-bad'), 'bad');
     const header = Buffer.alloc(512, 0x41); // not a tar header: its checksum cannot match
     expect(() => writer.push(header)).toThrow();
-    writer.abort();
   });
 });
 

@@ -3,7 +3,7 @@ import { copyFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { SelectedEntry, Selection } from '../context/index.js';
 import { secureJoin } from '../exec/paths.js';
-import { readXattrs, writeXattrs } from '../oci/index.js';
+import { contentXattrs, readXattrs, writeXattrs } from '../oci/index.js';
 import { extractArchive, isArchive } from './archive.js';
 import type { Owner } from './chown.js';
 import { ensureDir } from './dirs.js';
@@ -207,8 +207,7 @@ class Writer {
     for (const [target, src] of this.#copied) {
       const all = found.get(src);
       if (!all) continue;
-      // Overlay's own bookkeeping, visible when a stage is read from its layer dirs, is not content.
-      const xattrs = Object.fromEntries(Object.entries(all).filter(([name]) => !name.startsWith('trusted.overlay.')));
+      const xattrs = contentXattrs(all);
       if (Object.keys(xattrs).length > 0) items.push({ path: target, xattrs });
     }
     await writeXattrs(items);

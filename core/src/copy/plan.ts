@@ -19,6 +19,7 @@ import {
   comparePaths,
   hostFileContent,
   lookupLowerdirs,
+  contentXattrs,
   readXattrs,
   type LayerEntry,
   type MergedEntry,
@@ -110,21 +111,21 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
   const srcOf = (e: SelectedEntry): string => (e.src === '' ? o.sourceRoot : join(o.sourceRoot, e.src));
   // From a stage: each entry keeps its source's owner (without --chown) and xattrs.
   const stageXattrs = o.fromStage ? await readXattrs(targets.map((t) => srcOf(t.e))) : undefined;
-  const from = (src: string): Pick<LayerEntry, 'uid' | 'gid' | 'xattrs'> => {
+  const metaOf = (src: string): Pick<LayerEntry, 'uid' | 'gid' | 'xattrs'> => {
     if (!o.fromStage) return owner;
     const st = lstatSync(src);
-    const xattrs = Object.entries(stageXattrs?.get(src) ?? {}).filter(([name]) => !name.startsWith('trusted.overlay.'));
+    const xattrs = contentXattrs(stageXattrs?.get(src));
     return {
       ...(o.owner ?? { uid: st.uid, gid: st.gid }),
-      ...(xattrs.length > 0 ? { xattrs: Object.fromEntries(xattrs) } : {}),
+      ...(Object.keys(xattrs).length > 0 ? { xattrs } : {}),
     };
   };
   for (const { e, path } of targets) {
     const src = srcOf(e);
     if (e.type === 'dir') {
-      entries.push({ path, type: 'dir', mode: mode(e.mode), ...from(src) });
+      entries.push({ path, type: 'dir', mode: mode(e.mode), ...metaOf(src) });
     } else if (e.type === 'symlink') {
-      entries.push({ path, type: 'symlink', mode: 0o777, ...from(src), linkname: e.linkTarget ?? '' });
+      entries.push({ path, type: 'symlink', mode: 0o777, ...metaOf(src), linkname: e.linkTarget ?? '' });
     } else {
       const key = `${sourceOf(e, src)}\0${o.inode(e.src)}`;
       const group = groups.get(key);
@@ -136,7 +137,7 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
     group.sort((a, b) => comparePaths(a.path, b.path));
     const [first, ...others] = group;
     const { e, src } = first!;
-    const meta = from(src);
+    const meta = metaOf(src);
     entries.push({
       path: first!.path,
       type: 'file',

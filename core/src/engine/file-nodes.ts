@@ -6,7 +6,7 @@
 import { lstatSync } from 'node:fs';
 import { lstat, mkdir, chown } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { applyAdd, applyAddUrl, applyCopy, planCopy, resolveChown } from '../copy/index.js';
+import { applyAdd, applyAddUrl, applyCopy, planCopy, resolveChown, type Owner } from '../copy/index.js';
 import { Matcher, destIsDir, selectSources, walkContext, type ContextIndex, type Selection } from '../context/index.js';
 import { lookupLowerdirs, type LayerEntry } from '../oci/index.js';
 import { resolveUser, secureJoin } from '../exec/index.js';
@@ -54,9 +54,7 @@ export function absoluteDest(dest: string, workdir: string | undefined): string 
 export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
   const from = o.from;
   if (from.kind === 'context' && !o.add && !o.materialize) {
-    // --chown names are looked up in the image's /etc/passwd and /etc/group, through a mount.
-    const chown = o.chown;
-    const owner = chown ? await readRootfs(o.store, o.lowerdirs, (rootfs) => resolveChown(rootfs, chown)) : undefined;
+    const owner = await plannedOwner(o);
     const planned = await planCopy({
       lowerdirs: o.lowerdirs,
       sourceRoot: from.dir,
@@ -156,8 +154,7 @@ async function planFromStage(o: CopyNodeOptions, source: readonly string[]): Pro
   // A followed symlink may point into another layer.
   const within = (src: string): boolean => rels.some((rel) => src === rel || src.startsWith(`${rel}/`));
   if (!selection.every((e) => within(e.src))) return undefined;
-  const chown = o.chown;
-  const owner = chown ? await readRootfs(o.store, o.lowerdirs, (rootfs) => resolveChown(rootfs, chown)) : undefined;
+  const owner = await plannedOwner(o);
   return planCopy({
     lowerdirs: o.lowerdirs,
     sourceRoot: layer!,
@@ -171,6 +168,12 @@ async function planFromStage(o: CopyNodeOptions, source: readonly string[]): Pro
       return `${e.dev}:${e.ino}`;
     },
   });
+}
+
+/** --chown for a planned copy: names are looked up in the image's /etc/passwd and /etc/group, through a mount. */
+async function plannedOwner(o: CopyNodeOptions): Promise<Owner | undefined> {
+  const chown = o.chown;
+  return chown ? readRootfs(o.store, o.lowerdirs, (rootfs) => resolveChown(rootfs, chown)) : undefined;
 }
 
 /** Descend into a directory only if it lies on, or below, the literal (wildcard-free) part of a source. */

@@ -11,7 +11,7 @@
  */
 import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { readXattrs } from './xattr.js';
+import { contentXattrs, readXattrs } from './xattr.js';
 
 /** What the merged view shows at a path. */
 export interface MergedEntry {
@@ -57,8 +57,6 @@ export async function lookupLowerdirs(
   }
   const xattrs = await readXattrs(dirs);
   const opaque = (host: string): boolean => xattrs.get(host)?.['trusted.overlay.opaque']?.toString() === 'y';
-  const own = (host: string): Record<string, Buffer> =>
-    Object.fromEntries(Object.entries(xattrs.get(host) ?? {}).filter(([name]) => !name.startsWith('trusted.overlay.')));
   const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
 
   const out = new Map<string, MergedEntry | null | 'deleted'>();
@@ -83,7 +81,7 @@ export async function lookupLowerdirs(
         }
         if (k === parts.length - 1) {
           // The topmost layer holding the path gives its metadata, merged with lower ones or not.
-          found = { stat: st, host, xattrs: st.isDirectory() ? own(host) : {}, holders };
+          found = { stat: st, host, xattrs: st.isDirectory() ? contentXattrs(xattrs.get(host)) : {}, holders };
           blocked = true;
           break;
         }

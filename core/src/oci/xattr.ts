@@ -6,6 +6,11 @@ import { spawn } from 'node:child_process';
 
 const BATCH = 500;
 
+/** Xattrs as content: overlayfs's own bookkeeping (trusted.overlay.*, seen when layer dirs are read) left out. */
+export function contentXattrs(xattrs: Record<string, Buffer> | undefined): Record<string, Buffer> {
+  return Object.fromEntries(Object.entries(xattrs ?? {}).filter(([name]) => !name.startsWith('trusted.overlay.')));
+}
+
 function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     // getfattr reads no stdin: giving it none avoids an EPIPE when it exits before we close the pipe.
