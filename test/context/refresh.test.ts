@@ -92,6 +92,16 @@ describe('refreshPaths', () => {
     expect(index.entries.has('debug.log')).toBe(false);
   });
 
+  it('re-lists a listed directory whose times changed, though no reported path lies in it', async () => {
+    const root = tree({ 'a.txt': 'a', 'src/one.ts': '1' });
+    const index = await walkContext(root, matcher);
+    writeFileSync(join(root, 'a.txt'), 'a, edited');
+    // Not reported yet (its event is still on its way): only a.txt is.
+    writeFileSync(join(root, 'src/two.ts'), '2');
+    refreshPaths(index, matcher, ['a.txt']);
+    expect(view(index)).toEqual(view(await walkContext(root, matcher)));
+  });
+
   it('a directory reported alone (its files not listed) is walked whole', async () => {
     const root = tree({ 'a.txt': 'a' });
     const index = await walkContext(root, matcher);

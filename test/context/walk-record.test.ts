@@ -2,7 +2,8 @@
  * The walk record: what a walk saw, so that the next build can check a context without walking,
  * selecting or hashing it. It must see every change a walk would see (names, types, modes, sizes,
  * times, link targets) and none that the ignore rules hide; and a walk taken within a timestamp
- * tick of a file's change is never recorded.
+ * tick of a file's change is never recorded. A check lists a directory again only when its times
+ * cannot vouch for its names.
  */
 import { chmod, mkdir, readFile, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -76,6 +77,20 @@ describe('WalkRecord', () => {
     await writeFile(join(ctx, 'dir/y.log'), 'changed, and ignored\n');
     await writeFile(join(ctx, 'new.tmp'), 'new, and ignored\n');
     expect(await record.matches(ctx, matcher)).toBe(true);
+  });
+
+  it('lists only the root and the directories that changed within a tick of the walk', async () => {
+    const { ctx, record } = await recorded();
+    const seen = { listed: 0 };
+    expect(await record.matches(ctx, matcher, seen)).toBe(true);
+    expect(seen.listed).toBe(1);
+
+    // `dir` loses an entry just before the walk: its times cannot vouch for its listing.
+    await unlink(join(ctx, 'dir', 'x'));
+    const racy = WalkRecord.of(await walkContext(ctx, matcher), KEY, new Map())!;
+    const again = { listed: 0 };
+    expect(await racy.matches(ctx, matcher, again)).toBe(true);
+    expect(again.listed).toBe(2);
   });
 
   it('is not made from a walk that saw a racily clean file', async () => {

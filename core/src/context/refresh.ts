@@ -34,22 +34,39 @@ function nearestListed(index: ContextIndex, rel: string): string {
   return at;
 }
 
-/** Re-lists one directory; subdirectories that are new are walked whole, vanished ones forgotten. */
+/**
+ * Re-lists one directory; subdirectories that are new are walked whole, vanished ones forgotten,
+ * and listed ones whose times changed (an entry came or went that no event has reported yet) are
+ * re-listed too. So every listing is as new as its directory's recorded times, which is what lets
+ * a walk record skip listing a directory whose times have not changed (walk-record.ts).
+ */
 function relist(index: ContextIndex, matcher: Matcher, rel: string): void {
   const before = index.children.get(rel);
   if (before === undefined) return; // dropped while a parent was re-listed
   const abs = rel === '' ? index.dir : join(index.dir, rel);
+  const ownAt = Date.now();
   const st = lstatSync(abs, { throwIfNoEntry: false });
   if (!st?.isDirectory()) return; // its parent's re-listing drops it
+  index.restatAtMs ??= new Map();
   // Its own entry (in its parent's listing) gets the times its changed listing gave it.
   const own = index.entries.get(rel);
-  if (own) Object.assign(own, { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
+  if (own) {
+    Object.assign(own, { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
+    index.restatAtMs.set(rel, ownAt);
+  }
+  const listedDirs = new Map<string, { mtimeMs: number; ctimeMs: number; at: number | undefined }>();
+  for (const name of before) {
+    const path = joinPath(rel, name);
+    const e = index.entries.get(path);
+    if (e?.type === 'dir' && index.children.has(path)) {
+      listedDirs.set(name, { mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, at: index.restatAtMs.get(path) });
+    }
+  }
   const wasDir = new Set(before.filter((name) => index.entries.get(joinPath(rel, name))?.type === 'dir'));
   for (const name of before) index.entries.delete(joinPath(rel, name));
   const statAt = Date.now();
   const subdirs = walkDir(index, matcher, rel, parentMatches(matcher, rel), undefined);
   const now = new Set(index.children.get(rel));
-  index.restatAtMs ??= new Map();
   for (const name of now) index.restatAtMs.set(joinPath(rel, name), statAt);
   for (const name of before) {
     const path = joinPath(rel, name);
@@ -59,6 +76,15 @@ function relist(index: ContextIndex, matcher: Matcher, rel: string): void {
   while (pending.length > 0) {
     const [path, matches] = pending.pop()!;
     pending.push(...walkDir(index, matcher, path, matches, undefined));
+  }
+  for (const [name, old] of listedDirs) {
+    const path = joinPath(rel, name);
+    const e = index.entries.get(path);
+    if (e?.type !== 'dir' || !index.children.has(path)) continue;
+    if (e.mtimeMs !== old.mtimeMs || e.ctimeMs !== old.ctimeMs) relist(index, matcher, path);
+    // Unchanged: its listing is as old as its earlier stat, and so is the time that vouches for it.
+    else if (old.at === undefined) index.restatAtMs.delete(path);
+    else index.restatAtMs.set(path, old.at);
   }
 }
 
