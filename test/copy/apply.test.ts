@@ -22,6 +22,7 @@ import {
   urlFileName,
   type CopyErrorCode,
 } from '../../core/src/copy/index.js';
+import { filesAt } from '../../core/src/exec/index.js';
 import type { LayerEntry } from '../../core/src/oci/entry.js';
 import { tarChunks } from '../../core/src/oci/tar-writer.js';
 import { GROUP, PASSWD, listTree, sh } from './fixture.js';
@@ -66,7 +67,7 @@ describe('resolveChown', () => {
     ['2000:app', { uid: 2000, gid: 1001 }],
     ['77:88', { uid: 77, gid: 88 }],
   ])('%s', async (spec, owner) => {
-    expect(await resolveChown(rootfs, spec)).toEqual(owner);
+    expect(await resolveChown(filesAt(rootfs), spec)).toEqual(owner);
   });
   it.each<[string, CopyErrorCode]>([
     ['nosuch', 'unknown-user'],
@@ -74,11 +75,11 @@ describe('resolveChown', () => {
     ['', 'bad-chown'],
     ['a:b:c', 'bad-chown'],
   ])('%j fails with %s', async (spec, code) => {
-    await expect(resolveChown(rootfs, spec)).rejects.toThrow(fails(code));
+    await expect(resolveChown(filesAt(rootfs), spec)).rejects.toThrow(fails(code));
   });
   it('numeric ids need no /etc/passwd', async () => {
-    expect(await resolveChown(await dir(), '5:6')).toEqual({ uid: 5, gid: 6 });
-    await expect(resolveChown(await dir(), 'app')).rejects.toThrow(fails('unknown-user'));
+    expect(await resolveChown(filesAt(await dir()), '5:6')).toEqual({ uid: 5, gid: 6 });
+    await expect(resolveChown(filesAt(await dir()), 'app')).rejects.toThrow(fails('unknown-user'));
   });
 });
 

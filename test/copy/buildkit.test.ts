@@ -20,6 +20,7 @@ import {
   type CopyErrorCode,
   type CopyOptions,
 } from '../../core/src/copy/index.js';
+import { filesAt } from '../../core/src/exec/index.js';
 import { docker, ok } from '../e2e/helpers.js';
 import { listTree, makeContext, sh, withXattrs, type TreeEntry } from './fixture.js';
 
@@ -170,7 +171,7 @@ afterAll(async () => {
 });
 
 async function apply(rootfs: string, s: Step, own: { dir: string; index: ContextIndex }): Promise<void> {
-  const owner = s.chown ? await resolveChown(rootfs, s.chown) : undefined;
+  const owner = s.chown ? await resolveChown(filesAt(rootfs), s.chown) : undefined;
   if (s.op === 'URL') {
     await applyAddUrl({ rootfs, url: `http://127.0.0.1:${port}${s.path}`, dest: s.dest, owner });
     return;

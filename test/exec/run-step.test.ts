@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ExecCancelled,
   ExecError,
+  filesAt,
   resolveUser,
   runStep,
   type ExecMount,
@@ -214,11 +215,21 @@ describe('a RUN step', () => {
 
 describe('resolveUser', () => {
   it('reads names, ids and groups from the image, not the host', async () => {
-    expect(await resolveUser(base, 'app')).toEqual({ uid: 1000, gid: 1000, additionalGids: [50], home: '/home/app' });
-    expect(await resolveUser(base, 'app:staff')).toEqual({ uid: 1000, gid: 50, additionalGids: [], home: '/home/app' });
-    expect(await resolveUser(base, '4242')).toEqual({ uid: 4242, gid: 0, additionalGids: [] });
-    expect(await resolveUser(base, '4242:4343')).toEqual({ uid: 4242, gid: 4343, additionalGids: [] });
-    await expect(resolveUser(base, 'node')).rejects.toThrow(/unable to find user node/);
+    expect(await resolveUser(filesAt(base), 'app')).toEqual({
+      uid: 1000,
+      gid: 1000,
+      additionalGids: [50],
+      home: '/home/app',
+    });
+    expect(await resolveUser(filesAt(base), 'app:staff')).toEqual({
+      uid: 1000,
+      gid: 50,
+      additionalGids: [],
+      home: '/home/app',
+    });
+    expect(await resolveUser(filesAt(base), '4242')).toEqual({ uid: 4242, gid: 0, additionalGids: [] });
+    expect(await resolveUser(filesAt(base), '4242:4343')).toEqual({ uid: 4242, gid: 4343, additionalGids: [] });
+    await expect(resolveUser(filesAt(base), 'node')).rejects.toThrow(/unable to find user node/);
   });
 });
 

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { secureJoin } from '../exec/paths.js';
+import type { ImageFiles } from '../exec/paths.js';
 import { CopyError } from './errors.js';
 
 export interface Owner {
@@ -15,7 +14,7 @@ export interface Owner {
  * Stricter than BuildKit 20.10, which silently uses uid 0 for an unknown user name and keeps the
  * user's gid for an unknown group name: drydock raises `unknown-user` / `unknown-group`.
  */
-export async function resolveChown(rootfs: string, spec: string): Promise<Owner> {
+export async function resolveChown(files: ImageFiles, spec: string): Promise<Owner> {
   const m = /^([^:]+)(?::([^:]+))?$/.exec(spec.trim());
   if (!m) throw new CopyError('bad-chown', `invalid --chown ${JSON.stringify(spec)}: expected user[:group]`, spec);
   const [, user = '', group] = m;
@@ -24,7 +23,7 @@ export async function resolveChown(rootfs: string, spec: string): Promise<Owner>
   if (isId(user)) {
     uid = gid = Number(user);
   } else {
-    const entry = (await table(rootfs, '/etc/passwd', spec)).find((f) => f[0] === user);
+    const entry = (await table(files, '/etc/passwd', spec)).find((f) => f[0] === user);
     if (!entry || !isId(entry[2] ?? '') || !isId(entry[3] ?? '')) {
       throw new CopyError(
         'unknown-user',
@@ -39,7 +38,7 @@ export async function resolveChown(rootfs: string, spec: string): Promise<Owner>
     if (isId(group)) {
       gid = Number(group);
     } else {
-      const entry = (await table(rootfs, '/etc/group', spec)).find((f) => f[0] === group);
+      const entry = (await table(files, '/etc/group', spec)).find((f) => f[0] === group);
       if (!entry || !isId(entry[2] ?? '')) {
         throw new CopyError(
           'unknown-group',
@@ -57,10 +56,10 @@ function isId(s: string): boolean {
   return /^\d+$/.test(s) && Number(s) <= 0xffffffff;
 }
 
-async function table(rootfs: string, path: string, spec: string): Promise<string[][]> {
+async function table(files: ImageFiles, path: string, spec: string): Promise<string[][]> {
   let text: string;
   try {
-    text = await readFile(await secureJoin(rootfs, path), 'utf8');
+    text = await files(path);
   } catch (e) {
     const code = path === '/etc/passwd' ? 'unknown-user' : 'unknown-group';
     throw new CopyError(

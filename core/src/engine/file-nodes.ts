@@ -9,10 +9,11 @@ import { posix } from 'node:path';
 import { applyAdd, applyAddUrl, applyCopy, planCopy, resolveChown, type Owner } from '../copy/index.js';
 import { Matcher, destIsDir, selectSources, walkContext, type ContextIndex, type Selection } from '../context/index.js';
 import { lookupLowerdirs, type LayerEntry } from '../oci/index.js';
-import { resolveUser, secureJoin } from '../exec/index.js';
+import { filesAt, resolveUser, secureJoin } from '../exec/index.js';
 import type { Store } from '../store/index.js';
 import { commitUpperdir, writeLayerBlob, type Layer, type LayerTimings } from './layers.js';
 import { readRootfs, writeRootfs } from './rootfs.js';
+import { stageFiles, USER_FILES } from './stage-files.js';
 
 export interface FileNodeBase {
   store: Store;
@@ -74,7 +75,7 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
     if (planned) return writeLayerBlob(o.store, planned, o.epoch, o.timings, { snapshot: o.snapshot ?? false });
   }
   const apply = async (rootfs: string, sourceRoot: string, selection: Selection, fromStage: boolean): Promise<void> => {
-    const owner = o.chown ? await resolveChown(rootfs, o.chown) : undefined;
+    const owner = o.chown ? await resolveChown(filesAt(rootfs), o.chown) : undefined;
     const chmod = o.chmod ? parseInt(o.chmod, 8) : undefined;
     const common = {
       rootfs,
@@ -170,10 +171,9 @@ async function planFromStage(o: CopyNodeOptions, source: readonly string[]): Pro
   });
 }
 
-/** --chown for a planned copy: names are looked up in the image's /etc/passwd and /etc/group, through a mount. */
+/** --chown for a planned copy: names are looked up in the stage's /etc/passwd and /etc/group. */
 async function plannedOwner(o: CopyNodeOptions): Promise<Owner | undefined> {
-  const chown = o.chown;
-  return chown ? readRootfs(o.store, o.lowerdirs, (rootfs) => resolveChown(rootfs, chown)) : undefined;
+  return o.chown ? resolveChown(await stageFiles(o.store, o.lowerdirs, USER_FILES), o.chown) : undefined;
 }
 
 /** Descend into a directory only if it lies on, or below, the literal (wildcard-free) part of a source. */
@@ -194,7 +194,7 @@ export async function workdirNode(
   o: FileNodeBase & { path: string; user: string | undefined },
 ): Promise<Layer | undefined> {
   const upperdir = await writeRootfs(o.store, o.lowerdirs, async (rootfs) => {
-    const owner = o.user ? await resolveUser(rootfs, o.user) : { uid: 0, gid: 0 };
+    const owner = o.user ? await resolveUser(filesAt(rootfs), o.user) : { uid: 0, gid: 0 };
     const parts = o.path.split('/').filter(Boolean);
     let at = '';
     for (const part of parts) {

@@ -1,7 +1,6 @@
 /**
- * USER names resolved in an image (/etc/passwd, /etc/group), remembered: resolving needs the
- * stage's filesystem mounted, and a RUN step after a source edit sits on a new layer, but its
- * /etc is almost always the base image's. Only layers holding something at `etc` (a directory,
+ * USER names resolved in an image (/etc/passwd, /etc/group), remembered: a RUN step after a
+ * source edit sits on a new layer, but its /etc is almost always the base image's. Only layers holding something at `etc` (a directory,
  * a file, a whiteout) can change what /etc/passwd and /etc/group say, so those layers and the user
  * spec are the key. Snapshots are content-addressed and never change, so an entry stays true.
  */
@@ -9,7 +8,7 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveUser, type ResolvedUser } from '../exec/index.js';
 import type { Store } from '../store/index.js';
-import { readRootfs } from './rootfs.js';
+import { stageFiles, USER_FILES } from './stage-files.js';
 
 const resolved = new Map<string, ResolvedUser>();
 /** Entries kept; a long watch session resolves a handful. */
@@ -20,7 +19,7 @@ export async function userIn(store: Store, lowerdirs: readonly string[], spec: s
   const key = `${etcLayers.join('\n')}\0${spec}`;
   const known = resolved.get(key);
   if (known) return known;
-  const user = await readRootfs(store, lowerdirs, (rootfs) => resolveUser(rootfs, spec));
+  const user = await resolveUser(await stageFiles(store, lowerdirs, USER_FILES), spec);
   if (resolved.size >= LIMIT) resolved.delete(resolved.keys().next().value!);
   resolved.set(key, user);
   return user;

@@ -2,6 +2,6 @@
 export { runStep, assertAvailable, type ExecMount, type RunStepOptions } from './executor.js';
 export { ExecCancelled, ExecError, ExecutorUnavailable } from './errors.js';
 export { resolveUser, type ResolvedUser } from './user.js';
-export { secureJoin } from './paths.js';
+export { filesAt, secureJoin, type ImageFiles } from './paths.js';
 export type { ProcessSpec } from './spec.js';
 export { reapContainers, unmountStale, ownerIsDead } from './recover.js';

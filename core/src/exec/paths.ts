@@ -1,4 +1,4 @@
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat, readFile, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 
 /**
@@ -32,4 +32,16 @@ export async function secureJoin(root: string, containerPath: string, followLast
     resolved.push(part);
   }
   return posix.join(root, '/', ...resolved);
+}
+
+/**
+ * Reads a text file of an image by its container path (/etc/passwd), rejecting as readFile does
+ * (ENOENT, EISDIR…) when it cannot. Lookups of users and groups take one, so that they can read a
+ * mounted rootfs or, without a mount, a stage's layer snapshots (engine/stage-files.ts).
+ */
+export type ImageFiles = (containerPath: string) => Promise<string>;
+
+/** The files of the image mounted at `rootfs`, symlinks followed inside it. */
+export function filesAt(rootfs: string): ImageFiles {
+  return async (path) => readFile(await secureJoin(rootfs, path), 'utf8');
 }

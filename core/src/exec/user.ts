@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { secureJoin } from './paths.js';
+import type { ImageFiles } from './paths.js';
 
 export interface ResolvedUser {
   uid: number;
@@ -13,10 +12,10 @@ export interface ResolvedUser {
  * /etc/passwd and /etc/group (never the host's). A numeric uid missing from passwd runs with gid 0;
  * a name missing from it is an error, as with docker.
  */
-export async function resolveUser(rootfs: string, spec: string): Promise<ResolvedUser> {
+export async function resolveUser(files: ImageFiles, spec: string): Promise<ResolvedUser> {
   const [userPart = '', groupPart] = (spec || 'root').split(':', 2);
-  const passwd = await table(rootfs, '/etc/passwd');
-  const groups = await table(rootfs, '/etc/group');
+  const passwd = await table(files, '/etc/passwd');
+  const groups = await table(files, '/etc/group');
   const entry =
     passwd.find((f) => f[0] === userPart) ?? (isNumber(userPart) ? passwd.find((f) => f[2] === userPart) : undefined);
   if (!entry && !isNumber(userPart)) {
@@ -48,8 +47,8 @@ function isNumber(s: string): boolean {
   return /^\d+$/.test(s);
 }
 
-async function table(rootfs: string, path: string): Promise<string[][]> {
-  const text = await readFile(await secureJoin(rootfs, path), 'utf8').catch(() => '');
+async function table(files: ImageFiles, path: string): Promise<string[][]> {
+  const text = await files(path).catch(() => '');
   return text
     .split('\n')
     .filter((l) => l && !l.startsWith('#'))
