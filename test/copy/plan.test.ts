@@ -75,11 +75,11 @@ async function both(
     ...(c.chown ? { chown: c.chown } : {}),
     ...(c.chmod ? { chmod: c.chmod } : {}),
   };
-  const plannedLayer = await copyNode(common);
+  const plannedLayer = await (await copyNode(common))?.layer;
   // copyNode's own choice, seen in the store: an applied copy leaves its upperdir as the layer's
   // snapshot, a planned one writes the blob alone (the snapshot waits for a step that mounts it).
   const planned = plannedLayer !== undefined && !existsSync(store.snapshotPath(snapshotId(plannedLayer.diffId)));
-  const appliedLayer = await copyNode({ ...common, materialize: true });
+  const appliedLayer = await (await copyNode({ ...common, materialize: true }))?.layer;
   return { planned, plannedLayer, appliedLayer };
 }
 

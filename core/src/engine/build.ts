@@ -31,7 +31,7 @@ import type { BuildEvent } from './events.js';
 import { imageUses, LOCK_FILE, pinImages, readLock, writeLock } from './lock.js';
 import { parseSecretFlag, Secrets } from './secrets.js';
 import { DependencyFailed, formatPlatform, Solver, StepFailed } from './solver.js';
-import type { Platform, StageState } from './state.js';
+import type { ImageState, Platform } from './state.js';
 
 export interface BuildOptions {
   graph: Graph;
@@ -77,6 +77,8 @@ export interface BuildSession {
   contexts: ContextCache;
   /** Whether leftovers of killed drydock processes were cleaned up already. */
   recovered: boolean;
+  /** The flush of snapshots earlier builds left unflushed, while it runs (store/unsynced.ts). */
+  settling?: Promise<unknown> | undefined;
 }
 
 export async function openSession(
@@ -205,6 +207,13 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     if (o.invocation) rememberChecks(earlyChecksFile(store.paths.base, o.invocation));
     releaseRecordChecks();
   });
+
+  // Snapshots are renamed into place unflushed; those of earlier builds are flushed now, off this
+  // build's path (a one-shot build takes longer than the flush; if not, the next build does it).
+  session.settling ??= store
+    .settleSnapshots()
+    .catch(() => 0)
+    .finally(() => (session.settling = undefined));
 
   return store.withBuild(async () => {
     if (!session.recovered) {
@@ -344,7 +353,7 @@ function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
 /** The image config and manifest of a final state, stored as blobs; returns what outputs read. */
 async function writeImage(
   store: Store,
-  state: StageState,
+  state: ImageState,
   epoch: number,
 ): Promise<{ source: ImageSource; manifestDigest: string; configDigest: string }> {
   const config = buildImageConfig({

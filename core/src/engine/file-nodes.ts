@@ -11,7 +11,7 @@ import { Matcher, destIsDir, selectSources, walkContext, type ContextIndex, type
 import { lookupLowerdirs, type LayerEntry } from '../oci/index.js';
 import { filesAt, resolveUser, secureJoin } from '../exec/index.js';
 import type { Store } from '../store/index.js';
-import { commitUpperdir, writeLayerBlob, type Layer, type LayerTimings } from './layers.js';
+import { commitUpperdir, startLayer, type LayerTimings, type LayerWrite } from './layers.js';
 import { readRootfs, writeRootfs } from './rootfs.js';
 import { stageFiles, USER_FILES } from './stage-files.js';
 
@@ -52,7 +52,7 @@ export function absoluteDest(dest: string, workdir: string | undefined): string 
   return destIsDir(dest) && !abs.endsWith('/') ? `${abs}/` : abs;
 }
 
-export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
+export async function copyNode(o: CopyNodeOptions): Promise<LayerWrite | undefined> {
   const from = o.from;
   if (from.kind === 'context' && !o.add && !o.materialize) {
     const owner = await plannedOwner(o);
@@ -68,11 +68,11 @@ export async function copyNode(o: CopyNodeOptions): Promise<Layer | undefined> {
         return `${e.dev}:${e.ino}`;
       },
     });
-    if (planned) return writeLayerBlob(o.store, planned, o.epoch, o.timings, { snapshot: o.snapshot ?? false });
+    if (planned) return startLayer(o.store, planned, o.epoch, o.timings, o.snapshot ? { snapshot: 'tee' } : {});
   }
   if (from.kind === 'state' && !o.add && !o.materialize) {
     const planned = await planFromStage(o, from.lowerdirs);
-    if (planned) return writeLayerBlob(o.store, planned, o.epoch, o.timings, { snapshot: o.snapshot ?? false });
+    if (planned) return startLayer(o.store, planned, o.epoch, o.timings, o.snapshot ? { snapshot: 'tee' } : {});
   }
   const apply = async (rootfs: string, sourceRoot: string, selection: Selection, fromStage: boolean): Promise<void> => {
     const owner = o.chown ? await resolveChown(filesAt(rootfs), o.chown) : undefined;
@@ -192,7 +192,7 @@ function alongPaths(sources: readonly string[]): (rel: string) => boolean {
  */
 export async function workdirNode(
   o: FileNodeBase & { path: string; user: string | undefined },
-): Promise<Layer | undefined> {
+): Promise<LayerWrite | undefined> {
   const upperdir = await writeRootfs(o.store, o.lowerdirs, async (rootfs) => {
     const owner = o.user ? await resolveUser(filesAt(rootfs), o.user) : { uid: 0, gid: 0 };
     const parts = o.path.split('/').filter(Boolean);

@@ -51,27 +51,34 @@ export function layerSnapshot(store: Store, layer: Layer): Promise<string> {
 }
 
 /**
- * Turns a step's upperdir into a layer: blob and snapshot. Returns undefined when the step changed
- * nothing (no layer, as BuildKit drops empty layers). The upperdir is consumed either way.
+ * A layer as a step hands it on: its content is known (the diff_id) and, when asked for, its
+ * snapshot is in place, so the next step can start; the blob may still be deflating. `layer`
+ * resolves once the blob is in the store (nothing may record the layer before that).
+ */
+export interface LayerWrite {
+  diffId: string;
+  /** The snapshot's path, when the layer was written with one. */
+  snapshot?: string;
+  layer: Promise<Layer>;
+}
+
+/**
+ * Turns a step's upperdir into a layer: blob and snapshot. Undefined when the step changed nothing
+ * (no layer, as BuildKit drops empty layers). The upperdir is consumed either way: once its files
+ * are read into the tar, it is renamed into place as the snapshot (it already is in overlay's
+ * lowerdir form), not extracted again.
  */
 export async function commitUpperdir(
   store: Store,
   upperdir: string,
   epoch: number,
   timings?: LayerTimings,
-): Promise<Layer | undefined> {
+): Promise<LayerWrite | undefined> {
   try {
-    const layer = await writeLayerBlob(store, await entriesFromUpperdir(upperdir), epoch, timings);
-    if (layer) {
-      await store.ensureSnapshot(snapshotId(layer.diffId), async (dir) => {
-        // `dir` is an empty directory: rename(2) replaces it with the upperdir in one step.
-        await rmdir(dir);
-        await rename(upperdir, dir);
-      });
-    }
-    return layer;
-  } finally {
+    return await startLayer(store, await entriesFromUpperdir(upperdir), epoch, timings, { upperdir });
+  } catch (error) {
     await rm(upperdir, { recursive: true, force: true });
+    throw error;
   }
 }
 
@@ -85,46 +92,82 @@ const memberCache = (store: Store): MemberCache => ({
 });
 
 /**
- * Writes entries as a layer blob into the store. Its snapshot is made only with `snapshot` (a later
- * step will mount the layer): then the tar bytes are written out as the snapshot while they are being
- * deflated, rather than read back from the blob afterwards. Otherwise one is extracted from the blob
- * if a later build ever mounts it. Returns undefined for no entries: no layer.
+ * Writes entries as a layer into the store, and returns as soon as the tar is made (see LayerWrite).
+ * A snapshot is made only when asked: `tee` writes the tar bytes out as one while they are being
+ * deflated, rather than reading them back from the blob afterwards (a later step will mount the
+ * layer); `upperdir` renames the directory the entries were read from. Otherwise one is extracted
+ * from the blob if a later build ever mounts the layer. Undefined for no entries: no layer.
  */
+export async function startLayer(
+  store: Store,
+  entries: readonly LayerEntry[],
+  epoch: number,
+  timings?: LayerTimings,
+  options: { snapshot?: 'tee'; upperdir?: undefined } | { snapshot?: undefined; upperdir: string } = {},
+): Promise<LayerWrite | undefined> {
+  if (entries.length === 0) {
+    if (options.upperdir) await rm(options.upperdir, { recursive: true, force: true });
+    return undefined;
+  }
+  const started = performance.now();
+  const file = join(store.paths.tmp, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
+  const teeDir = options.snapshot === 'tee' ? await scratchDir(store, 'snapshot') : undefined;
+  const tee = teeDir ? lowerdirWriter(teeDir, 'being written') : undefined;
+  // The directory that becomes the snapshot, if any, complete once the tar is.
+  const snapshotFrom = teeDir ?? options.upperdir;
+
+  let tarEnd!: (diffId: string) => void;
+  const tarMade = new Promise<string>((resolve) => (tarEnd = resolve));
+  const placed = (async () => {
+    const diffId = await tarMade;
+    if (snapshotFrom === undefined) return { diffId };
+    if (tee) await tee.finish();
+    // As an extracted one: the root of a lowerdir is the image's /.
+    await chmod(snapshotFrom, 0o755);
+    const snapshot = await store.ensureSnapshot(snapshotId(diffId), async (dir) => {
+      // `dir` is an empty directory: rename(2) replaces it with ours in one step.
+      await rmdir(dir);
+      await rename(snapshotFrom, dir);
+    });
+    return { diffId, snapshot };
+  })();
+
+  const layer = (async (): Promise<Layer> => {
+    try {
+      const written = await writeLayer(entries, file, {
+        epoch,
+        members: memberCache(store),
+        ...(tee ? { onTar: (chunk: Buffer) => tee.push(chunk) } : {}),
+        onTarEnd: tarEnd,
+      });
+      // writeLayer hashed what it wrote: the file moves into the store as it is.
+      await store.adoptBlob(file, written.digest);
+      await placed;
+      return { digest: written.digest, diffId: written.diffId, size: written.size, mediaType: written.mediaType };
+    } catch (error) {
+      tee?.abort();
+      throw error;
+    } finally {
+      await rm(file, { force: true });
+      // Gone once renamed into the store; left here only by a failure.
+      if (snapshotFrom) await rm(snapshotFrom, { recursive: true, force: true });
+      if (timings) timings.layerMs += performance.now() - started;
+    }
+  })();
+  // Awaited by whoever records the layer; until then a failure must not count as unhandled.
+  layer.catch(() => {});
+  placed.catch(() => {});
+  // Whichever fails first is the error: the tar (before its end) or the snapshot.
+  const early = await Promise.race([placed, layer.then(() => placed)]);
+  return { ...early, layer };
+}
+
+/** startLayer, waiting for the blob: the whole layer, in the store. */
 export async function writeLayerBlob(
   store: Store,
   entries: readonly LayerEntry[],
   epoch: number,
   timings?: LayerTimings,
-  options: { snapshot?: boolean } = {},
 ): Promise<Layer | undefined> {
-  if (entries.length === 0) return undefined;
-  const started = performance.now();
-  const file = join(store.paths.tmp, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
-  const snapshotDir = options.snapshot ? await scratchDir(store, 'snapshot') : undefined;
-  const snapshot = snapshotDir ? lowerdirWriter(snapshotDir, 'being written') : undefined;
-  try {
-    const written = await writeLayer(entries, file, {
-      epoch,
-      members: memberCache(store),
-      ...(snapshot ? { onTar: (chunk: Buffer) => snapshot.push(chunk) } : {}),
-    });
-    // writeLayer hashed what it wrote: the file moves into the store as it is.
-    await store.adoptBlob(file, written.digest);
-    if (snapshot) {
-      await snapshot.finish();
-      await chmod(snapshotDir!, 0o755); // as an extracted one: the root of a lowerdir is the image's /
-      await store.ensureSnapshot(snapshotId(written.diffId), async (dir) => {
-        await rmdir(dir);
-        await rename(snapshotDir!, dir);
-      });
-    }
-    return { digest: written.digest, diffId: written.diffId, size: written.size, mediaType: written.mediaType };
-  } catch (error) {
-    snapshot?.abort();
-    throw error;
-  } finally {
-    await rm(file, { force: true });
-    if (snapshotDir) await rm(snapshotDir, { recursive: true, force: true });
-    if (timings) timings.layerMs += performance.now() - started;
-  }
+  return (await startLayer(store, entries, epoch, timings))?.layer;
 }

@@ -14,7 +14,7 @@ import { runStep, secureJoin, type ExecMount } from '../exec/index.js';
 import type { MountSpec, Node } from '../graph/types.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_PATH, DEFAULT_SHELL, envEntries, type RuntimeConfig } from './image-config.js';
-import { commitUpperdir, scratchDir, type Layer, type LayerTimings } from './layers.js';
+import { commitUpperdir, scratchDir, type LayerTimings, type LayerWrite } from './layers.js';
 import { mountRootfs, type MountedRootfs } from './rootfs.js';
 import type { Secrets } from './secrets.js';
 import { userIn } from './users.js';
@@ -53,7 +53,7 @@ export class RunMountError extends Error {
 // Cache mounts of one id in this process that are `private`: a second user gets a fresh directory.
 const privateInUse = new Set<string>();
 
-export async function runNode(o: RunNodeOptions): Promise<Layer | undefined> {
+export async function runNode(o: RunNodeOptions): Promise<LayerWrite | undefined> {
   const { node, config } = o;
   const user = await userIn(o.store, o.lowerdirs, config.User || 'root');
   const release: (() => Promise<void>)[] = [];

@@ -24,11 +24,11 @@ import { applyNode, DEFAULT_SHELL, startStage, wordVars, type ConfigState } from
 import { pullImage } from './images.js';
 import type { ContextCache } from './contexts.js';
 import { SCRATCH_STATE, cacheKey, configState, imageState, layerState } from './keys.js';
-import { layerSnapshot, scratchDir, type Layer } from './layers.js';
+import { layerSnapshot, scratchDir, type Layer, type LayerWrite } from './layers.js';
 import { lockKey } from './lock.js';
 import { runNode, type MountSource } from './run-node.js';
 import type { Secrets } from './secrets.js';
-import type { Platform, StageState } from './state.js';
+import type { ImageState, Platform, StageState } from './state.js';
 
 export interface SolverOptions {
   store: Store;
@@ -94,19 +94,28 @@ export class Solver {
   private readonly scratch: string[] = [];
   /** ms spent hashing inputs (walking contexts, digesting selections) and writing layers, summed over steps. */
   readonly timings = { hashMs: 0, layerMs: 0 };
+  /** Every blob write still running after its step handed its layer on. */
+  private readonly writes: Promise<Layer>[] = [];
 
   constructor(private readonly o: SolverOptions) {
     this.queue = new PQueue({ concurrency: o.concurrency ?? Math.max(2, Math.min(8, availableParallelism())) });
   }
 
-  /** Removes what the build downloaded for ADD <url> steps. */
+  /**
+   * Waits for the blob writes still running (a failed image may leave some), then removes what the
+   * build downloaded for ADD <url> steps. The build is over only then: its records are written.
+   */
   async cleanup(): Promise<void> {
+    await Promise.allSettled(this.writes);
     await Promise.all(this.scratch.map((dir) => rm(dir, { recursive: true, force: true })));
   }
 
-  /** The final state of an image's target stage. */
-  solveImage(image: ImageGraph): Promise<StageState> {
-    return this.stage(image, image.target);
+  /** The final state of an image's target stage, once every layer it was made from is in the store. */
+  async solveImage(image: ImageGraph): Promise<ImageState> {
+    const state = await this.stage(image, image.target);
+    await Promise.all(state.pending);
+    const layers = await Promise.all(state.layers.map((l) => ('layer' in l ? l.layer : l)));
+    return { ...state, layers };
   }
 
   /** Snapshots of a state's layers, top first: overlay lowerdirs. */
@@ -115,7 +124,13 @@ export class Solver {
       [...state.layers].reverse().map((layer) => {
         let p = this.snapshots.get(layer.diffId);
         if (!p) {
-          p = layerSnapshot(this.o.store, layer);
+          // A layer handed on without a snapshot gets one from its blob, once that is written.
+          p =
+            'layer' in layer
+              ? layer.snapshot !== undefined
+                ? Promise.resolve(layer.snapshot)
+                : layer.layer.then((done) => layerSnapshot(this.o.store, done))
+              : layerSnapshot(this.o.store, layer);
           this.snapshots.set(layer.diffId, p);
         }
         return p;
@@ -153,6 +168,7 @@ export class Solver {
           history: pulled.history,
           digest: imageState(digest),
           platform: pulled.platform,
+          pending: [],
         };
       })();
       this.images.set(key, p);
@@ -184,7 +200,14 @@ export class Solver {
     let state: StageState;
     const base = stage.base;
     if (base.kind === 'scratch') {
-      state = { layers: [], config: startStage({}), history: [], digest: SCRATCH_STATE, platform: this.o.platform };
+      state = {
+        layers: [],
+        config: startStage({}),
+        history: [],
+        digest: SCRATCH_STATE,
+        platform: this.o.platform,
+        pending: [],
+      };
     } else if (base.kind === 'image') {
       state = await this.imageState(base.ref, base.platform);
     } else {
@@ -244,48 +267,70 @@ export class Solver {
       total: stage.nodes.length,
       text,
     };
-    const { key, run } = await this.prepare(image, stage, i, node, state, config, args);
+    const { key, run, reads } = await this.prepare(image, stage, i, node, state, config, args);
     const record = this.o.noCache ? undefined : await this.o.store.getRecord<StepRecord>(key);
-    let layer: Layer | undefined;
+    let layer: Layer | LayerWrite | undefined;
+    const pending = new Set([...state.pending, ...reads.flatMap((r) => r.pending)]);
+    const fail = (error: unknown, ms: number): StepFailed => {
+      this.o.onEvent?.({ ...event, state: 'failed', ms });
+      const why = this.o.secrets.mask(
+        error instanceof ExecError
+          ? `exited with code ${error.exitCode}${error.outputTail ? `; its last output:\n${error.outputTail.replace(/^/gm, '  ')}` : ''}`
+          : error instanceof Error
+            ? error.message
+            : String(error),
+      );
+      const failure = new StepFailed(
+        image.name,
+        stage.name,
+        i + 1,
+        text,
+        error,
+        `${image.name}/${stage.name} step ${i + 1} (${text}): ${why}`,
+      );
+      this.failed.push(failure);
+      return failure;
+    };
     if (record && (record.layer === null || (await this.o.store.hasBlob(record.layer.digest)))) {
       layer = record.layer ?? undefined;
       await this.o.store.touchRecord(key);
       this.o.onEvent?.({ ...event, state: 'cached' });
     } else {
-      layer = await this.queue.add(
+      let started = Date.now();
+      const made = await this.queue.add(
         async () => {
           this.o.signal?.throwIfAborted();
           this.o.onEvent?.({ ...event, state: 'running' });
-          const started = Date.now();
+          started = Date.now();
           try {
             const made = await run();
             this.o.onEvent?.({ ...event, state: 'done', ms: Date.now() - started });
             return made;
           } catch (error) {
-            this.o.onEvent?.({ ...event, state: 'failed', ms: Date.now() - started });
-            const why = this.o.secrets.mask(
-              error instanceof ExecError
-                ? `exited with code ${error.exitCode}${error.outputTail ? `; its last output:\n${error.outputTail.replace(/^/gm, '  ')}` : ''}`
-                : error instanceof Error
-                  ? error.message
-                  : String(error),
-            );
-            const failure = new StepFailed(
-              image.name,
-              stage.name,
-              i + 1,
-              text,
-              error,
-              `${image.name}/${stage.name} step ${i + 1} (${text}): ${why}`,
-            );
-            this.failed.push(failure);
-            throw failure;
+            throw fail(error, Date.now() - started);
           }
         },
         { throwOnTimeout: true },
       );
       this.executed.push(`${image.name}/${stage.name}#${i + 1}`);
-      await this.o.store.putRecord(key, { layer: layer ?? null } satisfies StepRecord);
+      if (made) {
+        // Recorded once its blob is in the store; the next step need not wait for that.
+        const recorded = made.layer.then(
+          async (done) => {
+            await this.o.store.putRecord(key, { layer: done } satisfies StepRecord);
+            return done;
+          },
+          (error: unknown) => {
+            throw fail(error, Date.now() - started);
+          },
+        );
+        recorded.catch(() => {}); // awaited by the images made from it, and by cleanup()
+        this.writes.push(recorded);
+        pending.add(recorded);
+        layer = { ...made, layer: recorded };
+      } else {
+        await this.o.store.putRecord(key, { layer: null } satisfies StepRecord);
+      }
     }
     const history: HistoryEntry = { created_by: historyText(node, config.config.Shell, text) };
     if (!layer) history.empty_layer = true;
@@ -295,6 +340,7 @@ export class Solver {
       layers: layer ? [...state.layers, layer] : state.layers,
       history: [...state.history, history],
       digest: layerState(configState(state.digest, config.config), layer?.diffId),
+      pending: [...pending],
     };
   }
 
@@ -308,9 +354,11 @@ export class Solver {
     /** The config after this node (WORKDIR changes it); computed once by the caller. */
     after: ConfigState,
     stageArgs: ReadonlyMap<string, string>,
-  ): Promise<{ key: string; run: () => Promise<Layer | undefined> }> {
+  ): Promise<{ key: string; run: () => Promise<LayerWrite | undefined>; reads: StageState[] }> {
     const o = this.o;
     const reads: Record<string, string> = {};
+    // The stages this node copies or mounts from: its state is made from theirs too.
+    const states: StageState[] = [];
     const usedArgs = (names: Iterable<string>): Record<string, string> => {
       const out: Record<string, string> = {};
       for (const n of names) {
@@ -333,6 +381,7 @@ export class Solver {
         reads.user = state.config.config.User ?? '';
         return {
           key: key(usedArgs(node.args)),
+          reads: states,
           run: async () =>
             workdirNode({ ...base, lowerdirs: await this.lowerdirs(state), path, user: state.config.config.User }),
         };
@@ -353,6 +402,7 @@ export class Solver {
             sources.push({ kind: 'context', dir: ctx.dir, index: () => ctx.index(), filtered: ctx.filtered });
           } else {
             const dep = await this.source(image, from);
+            states.push(dep);
             reads[`mount:${i}`] = dep.digest;
             sources.push({ kind: 'state', lowerdirs: await this.lowerdirs(dep) });
           }
@@ -360,6 +410,7 @@ export class Solver {
         return {
           // RUN sees every arg its stage declares, as env: all of them are part of what it does.
           key: key(usedArgs(stageArgs.keys())),
+          reads: states,
           run: async () =>
             runNode({
               ...base,
@@ -403,6 +454,7 @@ export class Solver {
           });
         } else {
           const dep = await this.source(image, fromSource);
+          states.push(dep);
           reads.from = dep.digest;
           const lowerdirs = await this.lowerdirs(dep);
           from = () => Promise.resolve({ kind: 'state', lowerdirs });
@@ -430,6 +482,7 @@ export class Solver {
         }
         return {
           key: key(usedArgs(node.args)),
+          reads: states,
           run: async () =>
             copyNode({
               ...base,

@@ -108,11 +108,11 @@ async function compress(pieces: readonly Buffer[], cache: OpenCache | undefined)
 
 /**
  * The gzip stream for a tar stream cut by MEMBER_END: one member per piece between cuts, in order.
- * `onTar` sees every tar byte, in order (for the diff_id).
+ * `onTar` sees every tar byte, in order (for the diff_id); `onTarEnd` is called after the last one.
  */
 export async function* gzipMembers(
   pieces: AsyncIterable<TarPiece>,
-  options: { cache?: MemberCache | undefined; onTar: (chunk: Buffer) => void },
+  options: { cache?: MemberCache | undefined; onTar: (chunk: Buffer) => void; onTarEnd?: () => void },
 ): AsyncGenerator<Buffer> {
   let cache: OpenCache | undefined;
   if (options.cache) {
@@ -155,6 +155,7 @@ export async function* gzipMembers(
       if (member.length > 0) start();
     }
     if (member.length > 0) start();
+    options.onTarEnd?.();
     while (pending.length > 0) yield* await next();
   } finally {
     if (cache) await Promise.all(cache.writes);

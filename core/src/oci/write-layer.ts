@@ -15,6 +15,11 @@ export interface WriteLayerOptions {
   members?: MemberCache | undefined;
   /** Sees every byte of the uncompressed tar, in order, as it is made (e.g. to write the layer's snapshot too). */
   onTar?: ((chunk: Buffer) => void) | undefined;
+  /**
+   * Called with the diff_id once the last tar byte is made, while the last members may still be
+   * deflating: the entries' files have all been read, and the layer's content is known.
+   */
+  onTarEnd?: ((diffId: string) => void) | undefined;
 }
 
 export interface WrittenLayer {
@@ -44,18 +49,23 @@ export async function writeLayer(
   const tarHash = createHash('sha256');
   const gzDigest = new DigestStream();
   const sink = typeof out === 'string' ? createWriteStream(out) : out;
+  let diffId: string | undefined;
   const gzip = gzipMembers(tarMemberChunks(sorted, options.epoch, MEMBER_SPLIT), {
     cache: options.members,
     onTar: (chunk) => {
       tarHash.update(chunk);
       options.onTar?.(chunk);
     },
+    onTarEnd: () => {
+      diffId = `sha256:${tarHash.digest('hex')}`;
+      options.onTarEnd?.(diffId);
+    },
   });
   // One compressed member waiting for the sink at most: the in-flight bound lives in gzipMembers.
   await pipeline(Readable.from(gzip, { highWaterMark: 1 }), gzDigest, sink);
   return {
     digest: gzDigest.digest(),
-    diffId: `sha256:${tarHash.digest('hex')}`,
+    diffId: diffId!,
     size: gzDigest.size,
     mediaType: MEDIA_TYPES.layerTarGzip,
   };
