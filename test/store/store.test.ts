@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, stat, utimes, writeFile, link, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -183,6 +184,45 @@ describe('snapshots', () => {
     const paths = await Promise.all([1, 2, 3].map(() => store.ensureSnapshot('same', build)));
     expect(new Set(paths).size).toBe(1);
     expect(builds).toBe(1);
+  });
+
+  it('marks a snapshot as not yet on disk instead of flushing it; settling flushes and drops the marks', async () => {
+    const store = await Store.open();
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const path = await store.ensureSnapshot('fresh', async (dir) => writeFile(join(dir, 'f'), 'x'));
+    expect(await ls(join(store.paths.unsynced, boot))).toEqual(['fresh']);
+    expect(await store.settleSnapshots()).toBe(1);
+    expect(await ls(join(store.paths.unsynced, boot))).toEqual([]);
+    expect(await readFile(join(path, 'f'), 'utf8')).toBe('x');
+    expect(await store.settleSnapshots()).toBe(0);
+  });
+
+  it('builds again a snapshot marked in another boot (a power loss may have torn it), once', async () => {
+    const store = await Store.open();
+    // What a crash leaves: the snapshot renamed into place, its data never flushed, its mark.
+    await mkdir(join(store.paths.snapshots, 'torn'), { recursive: true });
+    await writeFile(join(store.paths.snapshots, 'torn', 'f'), '');
+    await mkdir(join(store.paths.unsynced, 'an-earlier-boot'), { recursive: true });
+    await writeFile(join(store.paths.unsynced, 'an-earlier-boot', 'torn'), '');
+    let builds = 0;
+    const build = async (dir: string) => {
+      builds++;
+      await writeFile(join(dir, 'f'), 'whole');
+    };
+    const path = await store.ensureSnapshot('torn', build);
+    expect(await readFile(join(path, 'f'), 'utf8')).toBe('whole');
+    expect(await ls(store.paths.unsynced)).not.toContain('an-earlier-boot');
+    await store.ensureSnapshot('torn', build);
+    expect(builds).toBe(1);
+    expect(await ls(store.paths.tmp)).toEqual([]);
+  });
+
+  it('prune drops the marks of the snapshots it removes', async () => {
+    const store = await Store.open();
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    await store.ensureSnapshot('doomed', async (dir) => writeFile(join(dir, 'f'), 'x'));
+    await store.prune({ keep: () => new Set() });
+    expect(await ls(join(store.paths.unsynced, boot))).toEqual([]);
   });
 
   it('rejects ids that are not a single path component', async () => {

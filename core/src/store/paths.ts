@@ -17,6 +17,8 @@ export interface StorePaths {
   readonly index: string;
   readonly tmp: string;
   readonly locks: string;
+  /** Markers of snapshots not yet known to be on disk, by boot (unsynced.ts). */
+  readonly unsynced: string;
 }
 
 /** The option wins, then DRYDOCK_HOME, then ~/.cache/drydock. */
@@ -36,6 +38,7 @@ export const storePaths = (root: string): StorePaths => {
     index: join(base, 'index'),
     tmp: join(base, 'tmp'),
     locks: join(base, 'locks'),
+    unsynced: join(base, 'unsynced'),
   };
 };
 

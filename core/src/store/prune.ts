@@ -3,6 +3,7 @@
 import { lstat, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, removeTree, tmpName, treeSize } from './atomic.js';
+import { forgetMarkers } from './unsynced.js';
 import { hasErrno } from './errors.js';
 import type { StorePaths } from './paths.js';
 import { deleteRecord, type StoreRecord } from './records.js';
@@ -86,6 +87,7 @@ export const prune = async (paths: StorePaths, all: StoreRecord[], options: Prun
     // Rename out of sight first: a prune killed mid-delete leaves a tmp leftover, never a half snapshot.
     const doomed = tmpName(paths.tmp, 'prune');
     await rename(path, doomed);
+    await forgetMarkers(paths, id);
     await removeTree(doomed);
   }
   if (!dryRun && result.removedSnapshots.length) await fsyncDir(paths.snapshots);

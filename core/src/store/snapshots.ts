@@ -1,12 +1,14 @@
 // Snapshots: extracted layer trees (`snapshots/<id>/`) used as overlay lowerdirs. The store only makes
 // the directory appear atomically; the caller's `build` fills it (ownership, modes, xattrs, device
-// nodes and hardlinks are the caller's, and rename(2) preserves all of them).
+// nodes and hardlinks are the caller's, and rename(2) preserves all of them). It is marked rather than
+// flushed before its rename (unsynced.ts); one marked in an earlier boot is built again.
 import { chmod, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, removeTree, syncTree, tmpName } from './atomic.js';
 import { hasErrno } from './errors.js';
 import { withLock, type LockConfig } from './locks.js';
 import { checkName, type StorePaths } from './paths.js';
+import { forgetOtherBoots, markedInAnotherBoot, markUnsynced } from './unsynced.js';
 
 export const snapshotPath = (paths: StorePaths, id: string): string =>
   join(paths.snapshots, checkName('snapshot id', id));
@@ -28,18 +30,26 @@ export const ensureSnapshot = async (
   build: (dir: string) => Promise<void>,
 ): Promise<string> => {
   const dest = snapshotPath(paths, id);
-  if (await exists(dest)) return dest;
+  if ((await exists(dest)) && !(await markedInAnotherBoot(paths, id))) return dest;
   // The per-id lock makes a concurrent process wait for our build instead of repeating it. If our lock
   // goes stale (we were killed, or stalled past `stale`) the other process builds too: that is the
   // "harmlessly twice" case, resolved below by whoever renames first.
   return withLock(locks, `snapshot-${id}`, async () => {
-    if (await exists(dest)) return dest;
+    if (await exists(dest)) {
+      if (!(await markedInAnotherBoot(paths, id))) return dest;
+      // Possibly torn by a crash: out of sight first, as prune does, then built again.
+      const doomed = tmpName(paths.tmp, 'torn');
+      await rename(dest, doomed);
+      await removeTree(doomed);
+    }
     const tmp = tmpName(paths.tmp, 'snapshot');
     await mkdir(tmp, { mode: 0o755 });
     await chmod(tmp, 0o755); // mkdir's mode is filtered by the umask; a lowerdir root must be 0755
     try {
       await build(tmp);
-      await syncTree(tmp);
+      const marked = await markUnsynced(paths, id);
+      if (!marked) await syncTree(tmp);
+      await forgetOtherBoots(paths, id);
       try {
         await rename(tmp, dest);
       } catch (error) {
@@ -48,7 +58,7 @@ export const ensureSnapshot = async (
         await removeTree(tmp);
         return dest;
       }
-      await fsyncDir(paths.snapshots);
+      if (!marked) await fsyncDir(paths.snapshots);
       return dest;
     } catch (error) {
       await removeTree(tmp).catch(() => {});

@@ -38,6 +38,7 @@ import {
   type StoreWarning,
 } from './records.js';
 import { ensureSnapshot, snapshotPath } from './snapshots.js';
+import { settle } from './unsynced.js';
 
 export interface StoreOptions {
   /** Store root; overrides DRYDOCK_HOME and the default ~/.cache/drydock. */
@@ -115,6 +116,15 @@ export class Store {
 
   ensureSnapshot(id: string, build: (dir: string) => Promise<void>): Promise<string> {
     return this.withBuild(() => ensureSnapshot(this.paths, this.locks, id, build));
+  }
+
+  /**
+   * Flushes the store's file system if snapshots were renamed into place without it, so that they
+   * stay trusted after a power loss (unsynced.ts). Off the critical path: a build starts it in the
+   * background, a watch session when it is idle.
+   */
+  settleSnapshots(): Promise<number> {
+    return settle(this.paths);
   }
 
   snapshotPath(id: string): string {
