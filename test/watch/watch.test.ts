@@ -5,7 +5,7 @@
  * next real change gets.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,9 +119,19 @@ describe('drydock build --watch app', () => {
     expect(done.digest).not.toBe(previous.digest); // and the new CMD is in the image
   });
 
-  it('Ctrl-C stops it with exit status 130', async () => {
+  it('flushes the snapshots its rebuilds wrote once it is idle, and when it stops (no marks left)', async () => {
+    const marks = join(p.home, 'v1', 'unsynced', readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    const from = w.events.length;
+    write('input.txt', 'marked\n');
+    await w.next(isFinished('app'), { from });
+    expect(readdirSync(marks).length).toBeGreaterThan(0);
+    await waitFor('the idle flush', async () => (readdirSync(marks).length === 0 ? true : undefined), 15_000);
+    write('input.txt', 'marked again\n');
+    await w.next(isFinished('app'), { from: w.events.length });
+    expect(readdirSync(marks).length).toBeGreaterThan(0);
     const { code } = await w.stop();
     expect(code).toBe(130);
+    expect(readdirSync(marks)).toEqual([]);
   });
 });
 

@@ -77,8 +77,6 @@ export interface BuildSession {
   contexts: ContextCache;
   /** Whether leftovers of killed drydock processes were cleaned up already. */
   recovered: boolean;
-  /** The flush of snapshots earlier builds left unflushed, while it runs (store/unsynced.ts). */
-  settling?: Promise<unknown> | undefined;
 }
 
 export async function openSession(
@@ -208,12 +206,10 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     releaseRecordChecks();
   });
 
-  // Snapshots are renamed into place unflushed; those of earlier builds are flushed now, off this
-  // build's path (a one-shot build takes longer than the flush; if not, the next build does it).
-  session.settling ??= store
-    .settleSnapshots()
-    .catch(() => 0)
-    .finally(() => (session.settling = undefined));
+  // Snapshots are renamed into place unflushed; those of earlier builds are flushed now, beside this
+  // one (it takes longer than the flush; if not, the next build does it). A watch session flushes
+  // when it is idle instead: a flush during a rebuild slows its steps' writes down.
+  if (o.session === undefined) void store.settleSnapshots().catch(() => 0);
 
   return store.withBuild(async () => {
     if (!session.recovered) {

@@ -52,6 +52,9 @@ export interface WatchOptions {
 }
 
 /** Resolves once `signal` aborts and everything it started has stopped. */
+/** Quiet time after a rebuild before the snapshots it wrote are flushed: an editor saves in bursts. */
+const SETTLE_IDLE_MS = 2000;
+
 export async function watchBuild(o: WatchOptions): Promise<void> {
   return new Watch(o).start();
 }
@@ -72,6 +75,8 @@ class Watch {
   /** Context sources read by the last builds, by context directory (kept when a build fails early). */
   private readonly sources = new Map<string, Set<string>>();
   private cycle = 0;
+  /** Flushes the snapshots the rebuilds left unflushed once the session is idle (store/unsynced.ts). */
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: WatchOptions) {
     this.debouncer = new Debouncer((paths, firstAt) => this.schedule(paths, firstAt), o.debounce);
@@ -93,6 +98,7 @@ class Watch {
     });
     this.schedule(new Set([this.o.configFile]), performance.now(), true);
     await stopped;
+    clearTimeout(this.settleTimer);
     this.debouncer.close();
     this.current?.abort.abort(new Error('watch stopped'));
     await this.queue;
@@ -103,12 +109,14 @@ class Watch {
     });
     await this.stopContainer();
     this.stopHook();
+    await this.session.store.settleSnapshots().catch(() => 0);
   }
 
   /** Called for every path the watcher reports. */
   private onFile(abs: string): void {
     const kind = this.inputs.relevant(abs);
     if (!kind) return;
+    clearTimeout(this.settleTimer);
     this.debouncer.push(abs);
     // The build in progress read something that just changed: its result would be stale.
     this.current?.abort.abort(new Error('superseded by a newer change'));
@@ -119,7 +127,16 @@ class Watch {
       .then(() => this.runCycle(paths, firstAt, initial))
       .catch((error: unknown) => {
         this.o.onEvent({ event: 'error', error: errorText(error) });
-      });
+      })
+      .then(() => this.settleWhenIdle());
+  }
+
+  private settleWhenIdle(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      void this.session.store.settleSnapshots().catch(() => 0);
+    }, SETTLE_IDLE_MS);
+    this.settleTimer.unref();
   }
 
   private async runCycle(paths: Set<string>, firstAt: number, initial: boolean): Promise<void> {
