@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   applyLayerAsLowerdir,
   buildImageConfig,
@@ -205,6 +205,49 @@ describe('the member cache', () => {
     const healed = await layer(entries, 'healed.tar.gz', cache);
     expect(sha256(zlib.gunzipSync(healed.gz))).toBe(base.diffId);
     expect((await readFile(third)).equals(good)).toBe(true);
+  });
+});
+
+describe('a large file', () => {
+  /** Entries with a 100 KiB file between two small ones; `other` changes the small ones. */
+  const around = (other: string): LayerEntry[] => [
+    { path: 'app', type: 'dir', mode: 0o755, ...owner },
+    fileEntry(`app/a-${other}.txt`, `${other} a\n`),
+    fileEntry('app/bundle.js', text(7, 100 * 1024)),
+    fileEntry(`app/z-${other}.txt`, `${other} z\n`),
+  ];
+  const fileEntry = (path: string, body: string): LayerEntry => ({
+    path,
+    type: 'file',
+    mode: 0o644,
+    ...owner,
+    size: Buffer.byteLength(body),
+    content: () => Readable.from([Buffer.from(body)]),
+  });
+
+  it('is a gzip member of its own, headers and content', async () => {
+    const written = await layer(around('one'), 'own-member.tar.gz');
+    const parts = members(written.gz).map((m) => zlib.gunzipSync(m));
+    expect(parts).toHaveLength(3);
+    expect(parts[1]!.subarray(0, 13).toString()).toBe('app/bundle.js');
+    expect(parts[1]!.length).toBe(512 + 100 * 1024);
+  });
+
+  it('is deflated once for two layers that hold it, even written at once', async () => {
+    const cache = join(tmp, 'cache-shared');
+    const deflates = vi.spyOn(zlib, 'createDeflateRaw');
+    try {
+      const [a, b] = await Promise.all([
+        layer(around('build'), 'shared-a.tar.gz', cache),
+        layer(around('runtime'), 'shared-b.tar.gz', cache),
+      ]);
+      // Two small members each, and the shared one once.
+      expect(deflates).toHaveBeenCalledTimes(5);
+      expect(members(a.gz)[1]!.equals(members(b.gz)[1]!)).toBe(true);
+      expect(await cacheFiles(cache)).toHaveLength(1);
+    } finally {
+      deflates.mockRestore();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { gzipMember, isGzipMemberOf } from './gzip.js';
+import type { LayerEntry } from './entry.js';
 import { MEMBER_END, type MemberSplit, type TarPiece } from './tar-writer.js';
 
 /** Average member size, uncompressed: each member restarts deflate's dictionary, so not much smaller. */
@@ -25,18 +26,25 @@ function pathHash(path: string): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** Files this large are members of their own (and so are cached, see MIN_CACHED). */
+const OWN_MEMBER = 64 * 1024;
+const ownMember = (entry: LayerEntry): boolean => entry.type === 'file' && (entry.size ?? 0) >= OWN_MEMBER;
+
 /**
  * Where layers are cut. A member ends after an entry with probability (its bytes / TARGET), decided by a
  * hash of its path: members average TARGET whatever the file sizes, and the choice depends on the entry
  * alone (its path, and its size in 512-byte blocks), so an edit moves no boundary unless it changes the
  * entry's block count, and then rarely. The CAP bounds a run of entries whose hashes never cut; files
  * larger than CAP are cut at fixed offsets of their content, so a change inside one stays local too.
+ * A file of OWN_MEMBER bytes or more is a member of its own: the same file in another layer with the
+ * same header (a build's output copied into the runtime stage) is then the same member, deflated once.
  * Changing any of this changes layer digests (not diff_ids).
  */
 export const MEMBER_SPLIT: MemberSplit = {
   fileChunk: CAP,
+  cutBefore: ownMember,
   cutAfter: (entry, entryBytes, memberBytes) =>
-    memberBytes >= CAP || (pathHash(entry.path) & (TARGET - 1)) < entryBytes,
+    ownMember(entry) || memberBytes >= CAP || (pathHash(entry.path) & (TARGET - 1)) < entryBytes,
 };
 
 /** Compressed members kept by the sha256 of their uncompressed bytes, to skip deflate when a layer is rebuilt. */
@@ -87,6 +95,12 @@ async function writeCached(cache: OpenCache, file: string, parts: readonly Buffe
   }
 }
 
+/**
+ * Members this process is deflating or caching, by cache file: a member two layers share (the same
+ * large file) is deflated once even when the second layer is written before the first is cached.
+ */
+const inflight = new Map<string, Promise<Buffer[]>>();
+
 /** One member's gzip bytes, in parts: from the cache when it has them, else deflated (and then cached). */
 async function compress(pieces: readonly Buffer[], cache: OpenCache | undefined): Promise<Buffer[]> {
   let crc = 0;
@@ -99,11 +113,27 @@ async function compress(pieces: readonly Buffer[], cache: OpenCache | undefined)
   const hash = createHash('sha256');
   for (const piece of pieces) hash.update(piece);
   const file = join(cache.dir, hash.digest('hex'));
-  const cached = await readFile(file).catch(() => undefined);
-  if (cached && isGzipMemberOf(cached, crc, length)) return [cached];
-  const parts = await gzipMember(pieces, crc);
-  cache.writes.push(writeCached(cache, file, parts));
-  return parts;
+  const running = inflight.get(file);
+  if (running) return running;
+  const job = (async (): Promise<Buffer[]> => {
+    const cached = await readFile(file).catch(() => undefined);
+    if (cached && isGzipMemberOf(cached, crc, length)) return [cached];
+    const parts = await gzipMember(pieces, crc);
+    const written = writeCached(cache, file, parts);
+    cache.writes.push(written);
+    // Until it is in the cache, a layer sharing the member gets it from here.
+    inflight.set(file, written.then(() => parts));
+    void written.finally(() => inflight.delete(file));
+    return parts;
+  })();
+  inflight.set(file, job);
+  job.then(
+    (parts) => {
+      if (inflight.get(file) === job) inflight.delete(file); // it came from the cache
+    },
+    () => inflight.delete(file),
+  );
+  return job;
 }
 
 /**

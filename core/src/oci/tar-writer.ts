@@ -183,6 +183,8 @@ export interface MemberSplit {
    * then holds `memberBytes`. Never asked after the last entry: the end-of-archive blocks join its member.
    */
   cutAfter(entry: LayerEntry, entryBytes: number, memberBytes: number): boolean;
+  /** Whether a member ends before `entry` (asked only when the member holds something). */
+  cutBefore?(entry: LayerEntry): boolean;
 }
 
 /** The archive's bytes gathered into BATCH-sized buffers; each piece is handed out once and not touched again. */
@@ -275,6 +277,7 @@ export async function* tarMemberChunks(
   const cutsInside = (size: number): number => (split && size > split.fileChunk ? split.fileChunk : 0);
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
+    if (split?.cutBefore?.(entry) && out.memberBytes > 0) out.cut();
     const start = out.total;
     const mtime = Math.min(entry.mtime ?? epoch, epoch);
     for (const header of entryHeaders(entry, mtime)) out.put(header);

@@ -27,7 +27,7 @@ export class Debouncer {
     private readonly fire: (paths: Set<string>, firstAt: number) => void,
     options: DebounceOptions = {},
   ) {
-    this.o = { baseMs: 10, perEventMs: 2, maxQuietMs: 100, maxWaitMs: 1000, ...options };
+    this.o = { baseMs: 5, perEventMs: 2, maxQuietMs: 100, maxWaitMs: 1000, ...options };
   }
 
   push(path: string): void {
