@@ -20,7 +20,7 @@ import {
   hostFileContent,
   lookupLowerdirs,
   contentXattrs,
-  readXattrs,
+  readLayerXattrs,
   type LayerEntry,
   type MergedEntry,
 } from '../oci/index.js';
@@ -78,6 +78,12 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
   const names = [
     ...new Set(targets.filter((t) => t.path !== destRel).map((t) => t.path.split('/')[destParts.length]!)),
   ].map((name) => [...destParts, name].join('/'));
+  const srcOf = (e: SelectedEntry): string => (e.src === '' ? o.sourceRoot : join(o.sourceRoot, e.src));
+  // From a stage: each entry keeps its source's owner (without --chown) and xattrs, read beside the lookup.
+  const reading = o.fromStage
+    ? readLayerXattrs(targets.map((t) => ({ path: srcOf(t.e), stat: lstatSync(srcOf(t.e)) })))
+    : undefined;
+  reading?.catch(() => {}); // awaited below, unless the plan is given up first
   const merged = await lookupLowerdirs(o.lowerdirs, [...prefixes, ...names]);
   if (!merged) return undefined; // a symlink on the way: the real copy follows it
   const existing: { rel: string; entry: MergedEntry }[] = [];
@@ -108,9 +114,7 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
   // Files hardlinked to each other within one source stay linked; as when the layer is read from
   // a directory, the first path in layer order holds the content and the others link to it.
   const groups = new Map<string, { path: string; e: SelectedEntry; src: string }[]>();
-  const srcOf = (e: SelectedEntry): string => (e.src === '' ? o.sourceRoot : join(o.sourceRoot, e.src));
-  // From a stage: each entry keeps its source's owner (without --chown) and xattrs.
-  const stageXattrs = o.fromStage ? await readXattrs(targets.map((t) => srcOf(t.e))) : undefined;
+  const stageXattrs = await reading;
   const metaOf = (src: string): Pick<LayerEntry, 'uid' | 'gid' | 'xattrs'> => {
     if (!o.fromStage) return owner;
     const st = lstatSync(src);

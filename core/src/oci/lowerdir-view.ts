@@ -11,7 +11,7 @@
  */
 import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { contentXattrs, readXattrs } from './xattr.js';
+import { contentXattrs, readLayerXattrs } from './xattr.js';
 
 /** What the merged view shows at a path. */
 export interface MergedEntry {
@@ -36,7 +36,7 @@ export async function lookupLowerdirs(
 ): Promise<Map<string, MergedEntry | null | 'deleted'> | undefined> {
   // Every prefix of every path, in every layer, until the layer has nothing there.
   const stats = lowerdirs.map(() => new Map<string, Stats | null>());
-  const dirs: string[] = [];
+  const dirs: { path: string; stat: Stats }[] = [];
   for (const rel of paths) {
     const parts = rel.split('/').filter(Boolean);
     for (const [j, layer] of lowerdirs.entries()) {
@@ -47,7 +47,7 @@ export async function lookupLowerdirs(
         if (st === undefined) {
           st = lstatSync(join(layer, prefix), { throwIfNoEntry: false }) ?? null;
           stats[j]!.set(prefix, st);
-          if (st?.isDirectory()) dirs.push(join(layer, prefix));
+          if (st?.isDirectory()) dirs.push({ path: join(layer, prefix), stat: st });
         }
         if (st === null) break;
         if (k < parts.length - 1 && st.isSymbolicLink()) return undefined;
@@ -55,7 +55,7 @@ export async function lookupLowerdirs(
       }
     }
   }
-  const xattrs = await readXattrs(dirs);
+  const xattrs = await readLayerXattrs(dirs);
   const opaque = (host: string): boolean => xattrs.get(host)?.['trusted.overlay.opaque']?.toString() === 'y';
   const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
 

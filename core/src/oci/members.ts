@@ -122,7 +122,10 @@ async function compress(pieces: readonly Buffer[], cache: OpenCache | undefined)
     const written = writeCached(cache, file, parts);
     cache.writes.push(written);
     // Until it is in the cache, a layer sharing the member gets it from here.
-    inflight.set(file, written.then(() => parts));
+    inflight.set(
+      file,
+      written.then(() => parts),
+    );
     void written.finally(() => inflight.delete(file));
     return parts;
   })();
