@@ -23,6 +23,7 @@ import {
   filesAt,
   resolveUser,
   runStep,
+  unmountsDone,
   type ExecMount,
   type ProcessSpec,
 } from '../../core/src/exec/index.js';
@@ -107,6 +108,8 @@ describe('a RUN step', () => {
     const { upper, out } = await run('echo built > /out.txt && rm /etc/doomed && echo done');
     expect(out).toBe('done\n');
     expect(tree(upper).sort()).toEqual(['etc dir', 'etc/doomed whiteout', 'out.txt file']);
+    await unmountsDone();
+    expect(mountsUnder(root)).toEqual([]);
     expect(readFileSync(join(upper, 'out.txt'), 'utf8')).toBe('built\n');
   });
 
@@ -208,6 +211,8 @@ describe('a RUN step', () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExecCancelled);
     expect(Date.now() - started).toBeLessThan(30_000);
+    // The rootfs is unmounted beside what follows the step; nothing is left once that is done.
+    await unmountsDone();
     expect(mountsUnder(root)).toEqual([]);
     expect(execFileSync('runc', ['--root', '/run/drydock/runc', 'list', '-q']).toString()).toBe('');
   });

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import { selectBind, selectSources } from '../context/index.js';
 import { downloadUrl } from '../copy/index.js';
-import { ExecError } from '../exec/index.js';
+import { ExecError, unmountsDone } from '../exec/index.js';
 import type { ImageGraph, MountSpec, Node, Source, StageGraph } from '../graph/types.js';
 import { instructionLine, oneLine } from '../graph/render-instruction.js';
 import { createdBy, type HistoryEntry } from '../oci/index.js';
@@ -102,11 +102,12 @@ export class Solver {
   }
 
   /**
-   * Waits for the blob writes still running (a failed image may leave some), then removes what the
-   * build downloaded for ADD <url> steps. The build is over only then: its records are written.
+   * Waits for the blob writes and unmounts still running (a failed image may leave some), then removes
+   * what the build downloaded for ADD <url> steps. The build is over only then: its records are written.
    */
   async cleanup(): Promise<void> {
     await Promise.allSettled(this.writes);
+    await unmountsDone();
     await Promise.all(this.scratch.map((dir) => rm(dir, { recursive: true, force: true })));
   }
 

@@ -3,7 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join, posix } from 'node:path';
 import { ExecCancelled, ExecError, ExecutorUnavailable } from './errors.js';
-import { mountOverlay, mountTmpfs, unmount } from './overlay.js';
+import { mountOverlay, mountTmpfs, unmount, unmountLater } from './overlay.js';
 import { secureJoin } from './paths.js';
 import { runContainer } from './runc.js';
 import { SYSTEM_MOUNTS, runtimeSpec, type ProcessSpec, type RuntimeMount } from './spec.js';
@@ -118,9 +118,9 @@ export async function runStep(o: RunStepOptions): Promise<void> {
       },
     });
   } finally {
-    await unmount(rootfs);
     if (secretsMounted) await unmount(secrets);
-    await rm(dir, { recursive: true, force: true });
+    // Beside what follows (the commit reads the upperdir, not the mount): ~5 ms off every RUN.
+    unmountLater(rootfs, () => rm(dir, { recursive: true, force: true }));
   }
   await removeStubs(o.upperdir, o.lowerdirs, stubs);
   if (result.cancelled) throw new ExecCancelled();

@@ -1,5 +1,8 @@
 import { tool } from './host.js';
 
+/** Unmounts started and not yet done (unmountLater): a new mount waits for them. */
+const unmounting = new Set<Promise<void>>();
+
 /** Whether this kernel takes overlay's `volatile` option (Linux 5.10+); known after the first mount. */
 let volatileWorks: boolean | undefined;
 
@@ -19,6 +22,9 @@ export async function mountOverlay(o: {
   target: string;
 }): Promise<void> {
   if (o.lowerdirs.length === 0) throw new Error('overlay needs at least one lowerdir');
+  // The upperdir of a mount being torn down may be a lowerdir of this one (its step's snapshot):
+  // overlay warns of layers shared with a live mount.
+  await unmountsDone();
   for (const dir of [...o.lowerdirs, o.upperdir, o.workdir]) {
     if (/[,:]/.test(dir)) throw new Error(`overlay path may not contain , or : (${dir})`);
   }
@@ -54,4 +60,21 @@ export async function unmount(target: string): Promise<void> {
   } catch {
     await tool('umount', ['-l', target]);
   }
+}
+
+/**
+ * Unmounts `target` and then runs `after` (removing its directory), without waiting: a finished
+ * step's files are all in its upperdir, which needs no mount to be read. unmountsDone() waits.
+ */
+export function unmountLater(target: string, after: () => Promise<void> = async () => {}): void {
+  const done: Promise<void> = unmount(target)
+    .then(after)
+    .catch(() => {}) // recover.ts reaps what a failed unmount leaves
+    .finally(() => unmounting.delete(done));
+  unmounting.add(done);
+}
+
+/** Waits for the unmounts unmountLater started. */
+export async function unmountsDone(): Promise<void> {
+  while (unmounting.size > 0) await Promise.all(unmounting);
 }
