@@ -131,7 +131,7 @@ async function compress(pieces: readonly Buffer[], cache: OpenCache | undefined)
   })();
   inflight.set(file, job);
   job.then(
-    (parts) => {
+    () => {
       if (inflight.get(file) === job) inflight.delete(file); // it came from the cache
     },
     () => inflight.delete(file),
