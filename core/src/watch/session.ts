@@ -51,7 +51,6 @@ export interface WatchOptions {
   describeError?: (error: unknown) => string;
 }
 
-/** Resolves once `signal` aborts and everything it started has stopped. */
 /**
  * Quiet time after a rebuild before the snapshots it wrote are flushed. Short, so that the flush
  * happens between saves rather than under the next rebuild: left to the kernel's writeback, dirty
@@ -59,6 +58,7 @@ export interface WatchOptions {
  */
 const SETTLE_IDLE_MS = 250;
 
+/** Resolves once `signal` aborts and everything it started has stopped. */
 export async function watchBuild(o: WatchOptions): Promise<void> {
   return new Watch(o).start();
 }
