@@ -225,6 +225,37 @@ describe('snapshots', () => {
     expect(await ls(join(store.paths.unsynced, boot))).toEqual([]);
   });
 
+  it('adopts a complete tree as a snapshot; an existing one wins and the tree is removed', async () => {
+    const store = await Store.open();
+    const tree = async (name: string, content: string): Promise<string> => {
+      const dir = join(store.paths.tmp, name);
+      await mkdir(dir);
+      await writeFile(join(dir, 'f'), content);
+      return dir;
+    };
+    const path = await store.adoptSnapshot('adopted', await tree('first', 'one'));
+    expect(path).toBe(join(store.paths.snapshots, 'adopted'));
+    expect(await readFile(join(path, 'f'), 'utf8')).toBe('one');
+    expect(await store.adoptSnapshot('adopted', await tree('second', 'same, by construction'))).toBe(path);
+    expect(await readFile(join(path, 'f'), 'utf8')).toBe('one');
+    expect(await ls(store.paths.tmp)).toEqual([]);
+  });
+
+  it('adopting over a snapshot marked in another boot replaces it', async () => {
+    const store = await Store.open();
+    await mkdir(join(store.paths.snapshots, 'stale'), { recursive: true });
+    await writeFile(join(store.paths.snapshots, 'stale', 'f'), '');
+    await mkdir(join(store.paths.unsynced, 'an-earlier-boot'), { recursive: true });
+    await writeFile(join(store.paths.unsynced, 'an-earlier-boot', 'stale'), '');
+    const dir = join(store.paths.tmp, 'fresh');
+    await mkdir(dir);
+    await writeFile(join(dir, 'f'), 'whole');
+    const path = await store.adoptSnapshot('stale', dir);
+    expect(await readFile(join(path, 'f'), 'utf8')).toBe('whole');
+    expect(await ls(store.paths.unsynced)).not.toContain('an-earlier-boot');
+    expect(await ls(store.paths.tmp)).toEqual([]);
+  });
+
   it('rejects ids that are not a single path component', async () => {
     const store = await Store.open();
     for (const id of ['../x', 'a/b', '.', '..', '']) {

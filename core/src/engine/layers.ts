@@ -5,7 +5,7 @@
  * into place as the snapshot instead of being extracted again.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   applyLayerAsLowerdir,
@@ -124,12 +124,7 @@ export async function startLayer(
     if (tee) await tee.finish();
     // As an extracted one: the root of a lowerdir is the image's /.
     await chmod(snapshotFrom, 0o755);
-    const snapshot = await store.ensureSnapshot(snapshotId(diffId), async (dir) => {
-      // `dir` is an empty directory: rename(2) replaces it with ours in one step.
-      await rmdir(dir);
-      await rename(snapshotFrom, dir);
-    });
-    return { diffId, snapshot };
+    return { diffId, snapshot: await store.adoptSnapshot(snapshotId(diffId), snapshotFrom) };
   })();
 
   const layer = (async (): Promise<Layer> => {

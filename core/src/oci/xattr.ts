@@ -93,7 +93,7 @@ export async function writeXattrs(
  * on every rebuild, and each getfattr process costs ~2 ms. Only for trees that do not change.
  */
 const remembered = new Map<string, Record<string, Buffer>>();
-const REMEMBERED = 4096;
+const REMEMBERED = 1024;
 
 /** readXattrs for paths already lstat-ed, answered from memory where it can. */
 export async function readLayerXattrs(

@@ -2,7 +2,7 @@
 // the directory appear atomically; the caller's `build` fills it (ownership, modes, xattrs, device
 // nodes and hardlinks are the caller's, and rename(2) preserves all of them). It is marked rather than
 // flushed before its rename (unsynced.ts); one marked in an earlier boot is built again.
-import { chmod, mkdir, rename, stat } from 'node:fs/promises';
+import { chmod, mkdir, rename, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, removeTree, syncTree, tmpName } from './atomic.js';
 import { hasErrno } from './errors.js';
@@ -65,4 +65,37 @@ export const ensureSnapshot = async (
       throw error;
     }
   });
+};
+
+/**
+ * Moves `dir`, a complete tree on the store's file system, into place as snapshot `id`, without the
+ * per-id lock: a rename is all the build there is, so two processes doing it at once only race to
+ * publish the same tree, and the loser's is removed. (A snapshot to replace, marked in an earlier
+ * boot, goes through ensureSnapshot and its lock.)
+ */
+export const adoptSnapshot = async (paths: StorePaths, locks: LockConfig, id: string, dir: string): Promise<string> => {
+  const dest = snapshotPath(paths, id);
+  const present = await exists(dest);
+  if (present && !(await markedInAnotherBoot(paths, id))) {
+    await removeTree(dir);
+    return dest;
+  }
+  if (present) {
+    return ensureSnapshot(paths, locks, id, async (tmp) => {
+      await rmdir(tmp);
+      await rename(dir, tmp);
+    });
+  }
+  const marked = await markUnsynced(paths, id);
+  if (!marked) await syncTree(dir);
+  await forgetOtherBoots(paths, id);
+  try {
+    await rename(dir, dest);
+  } catch (error) {
+    if (!hasErrno(error, 'ENOTEMPTY', 'EEXIST')) throw error;
+    await removeTree(dir);
+    return dest;
+  }
+  if (!marked) await fsyncDir(paths.snapshots);
+  return dest;
 };

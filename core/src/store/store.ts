@@ -37,7 +37,7 @@ import {
   type StoreRecord,
   type StoreWarning,
 } from './records.js';
-import { ensureSnapshot, snapshotPath } from './snapshots.js';
+import { adoptSnapshot, ensureSnapshot, snapshotPath } from './snapshots.js';
 import { settle } from './unsynced.js';
 
 export interface StoreOptions {
@@ -116,6 +116,11 @@ export class Store {
 
   ensureSnapshot(id: string, build: (dir: string) => Promise<void>): Promise<string> {
     return this.withBuild(() => ensureSnapshot(this.paths, this.locks, id, build));
+  }
+
+  /** Moves a complete tree (in tmp/) into place as snapshot `id`; see snapshots.ts. */
+  adoptSnapshot(id: string, dir: string): Promise<string> {
+    return this.withBuild(() => adoptSnapshot(this.paths, this.locks, id, dir));
   }
 
   /**
