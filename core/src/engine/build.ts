@@ -368,8 +368,11 @@ async function writeImage(
       state.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
     ),
   );
-  await store.putBlob(configBlob.bytes, { digest: configBlob.descriptor.digest });
-  await store.putBlob(manifest.bytes, { digest: manifest.descriptor.digest });
+  // Each is fsynced before its rename: the two flushes overlap.
+  await Promise.all([
+    store.putBlob(configBlob.bytes, { digest: configBlob.descriptor.digest }),
+    store.putBlob(manifest.bytes, { digest: manifest.descriptor.digest }),
+  ]);
   // What prune keeps: a built image's blobs stay as long as its record does (the same image built
   // again only touches it).
   await store.keepRecord(`image:${manifest.descriptor.digest}`, () => ({
