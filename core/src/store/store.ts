@@ -50,6 +50,8 @@ export interface StoreOptions {
 }
 
 const GC = 'gc';
+const REMEMBERED_RECORDS = 2048;
+const TOUCH_AGAIN_MS = 60_000;
 
 export class Store {
   readonly paths: StorePaths;
@@ -59,6 +61,8 @@ export class Store {
   private readonly onWarning: ((warning: StoreWarning) => void) | undefined;
   // One shared `gc` lease per Store, reference-counted across concurrent in-process users.
   private leaseHolders = 0;
+  /** Records read or written through this Store, most recent last, with when it last touched each. */
+  private readonly records = new Map<string, { value: unknown; touchedAt: number }>();
   private lease: Promise<HeldLock> | undefined;
 
   private constructor(paths: StorePaths, options: StoreOptions) {
@@ -138,8 +142,17 @@ export class Store {
 
   // Cache records
 
-  getRecord<T>(key: string): Promise<T | undefined> {
-    return getRecord<T>(this.paths, key, this.warn);
+  /**
+   * Reads a record, remembering it: a watch session looks the same steps up on every rebuild. Another
+   * process may meanwhile replace a record only with another valid result of the same key, or remove
+   * it together with its blob (which the solver checks), so a remembered record stays usable.
+   */
+  async getRecord<T>(key: string): Promise<T | undefined> {
+    const known = this.records.get(key);
+    if (known) return known.value as T;
+    const value = await getRecord<T>(this.paths, key, this.warn);
+    if (value !== undefined) this.remember(key, value, 0);
+    return value;
   }
 
   /** A record whose content is fixed by its key: written once, touched when used again (see records.ts). */
@@ -147,13 +160,27 @@ export class Store {
     return keepRecord(this.paths, key, value);
   }
 
-  putRecord(key: string, value: unknown): Promise<void> {
-    return putRecord(this.paths, key, value);
+  async putRecord(key: string, value: unknown): Promise<void> {
+    await putRecord(this.paths, key, value);
+    this.remember(key, value, Date.now());
   }
 
-  /** Marks a record used now: age-based pruning keeps what builds still use. */
-  touchRecord(key: string): Promise<boolean> {
-    return touchRecord(this.paths, key);
+  /**
+   * Marks a record used now: age-based pruning (days) keeps what builds still use. A record this
+   * Store touched or wrote within the last minute is not touched again.
+   */
+  async touchRecord(key: string): Promise<boolean> {
+    const known = this.records.get(key);
+    if (known && Date.now() - known.touchedAt < TOUCH_AGAIN_MS) return true;
+    const touched = await touchRecord(this.paths, key);
+    if (touched && known) known.touchedAt = Date.now();
+    return touched;
+  }
+
+  private remember(key: string, value: unknown, touchedAt: number): void {
+    this.records.delete(key);
+    if (this.records.size >= REMEMBERED_RECORDS) this.records.delete(this.records.keys().next().value!);
+    this.records.set(key, { value, touchedAt });
   }
 
   listRecords(): Promise<StoreRecord[]> {
