@@ -10,7 +10,7 @@ import { chown, mkdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { applyCopy } from '../copy/index.js';
 import { selectBind, type ContextIndex } from '../context/index.js';
-import { runStep, secureJoin, type ExecMount } from '../exec/index.js';
+import { afterUnmounts, runStep, secureJoin, unmountsDone, type ExecMount } from '../exec/index.js';
 import type { MountSpec, Node } from '../graph/types.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_PATH, DEFAULT_SHELL, envEntries, type RuntimeConfig } from './image-config.js';
@@ -91,10 +91,12 @@ export async function runNode(o: RunNodeOptions): Promise<LayerWrite | undefined
         onOutput: (stream, chunk) => o.onOutput?.(stream, o.secrets.mask(chunk.toString('utf8'))),
       });
     } catch (error) {
+      await unmountsDone();
       await rm(upperdir, { recursive: true, force: true });
       throw error;
     } finally {
-      await rm(scratch, { recursive: true, force: true });
+      // The step's rootfs in it is unmounted beside what follows: removed after that.
+      afterUnmounts(() => rm(scratch, { recursive: true, force: true }));
     }
     return await commitUpperdir(o.store, upperdir, o.epoch, o.timings);
   } finally {

@@ -1,6 +1,6 @@
 // The RUN executor: one step under runc on an overlay of its parent layers.
 export { runStep, assertAvailable, type ExecMount, type RunStepOptions } from './executor.js';
-export { unmountsDone } from './overlay.js';
+export { afterUnmounts, unmountsDone } from './overlay.js';
 export { ExecCancelled, ExecError, ExecutorUnavailable } from './errors.js';
 export { resolveUser, type ResolvedUser } from './user.js';
 export { filesAt, secureJoin, type ImageFiles } from './paths.js';

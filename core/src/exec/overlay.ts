@@ -74,6 +74,16 @@ export function unmountLater(target: string, after: () => Promise<void> = async 
   unmounting.add(done);
 }
 
+/** Runs `fn` (removing a directory that holds mount points) once the unmounts started so far are done. */
+export function afterUnmounts(fn: () => Promise<void>): void {
+  const earlier = [...unmounting];
+  const done: Promise<void> = Promise.all(earlier)
+    .then(fn)
+    .catch(() => {}) // what is left is reaped by recover.ts
+    .finally(() => unmounting.delete(done));
+  unmounting.add(done);
+}
+
 /** Waits for the unmounts unmountLater started. */
 export async function unmountsDone(): Promise<void> {
   while (unmounting.size > 0) await Promise.all(unmounting);

@@ -1,6 +1,5 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
-import { readXattrs } from '../oci/index.js';
 import { posix } from 'node:path';
 import { secureJoin } from './paths.js';
 
@@ -42,7 +41,8 @@ export async function removeStubs(
     else if (stat.isFile() && stat.size === 0) await unlink(path);
   }
   // Creating a stub copied its existing parent up into the upperdir; an ancestor left empty and
-  // identical to the lower one (mode, owner, not opaque) carries no change.
+  // identical to the lower one (mode, owner) carries no change. It cannot be opaque: a copied-up
+  // directory is not, and the step could not delete and recreate it while it held a mount point.
   const stubSet = new Set(stubs);
   const ancestors = new Set(
     stubs.flatMap((s) =>
@@ -58,7 +58,7 @@ export async function removeStubs(
   for (const rel of deepest) {
     const path = posix.join(upperdir, rel);
     const upper = await lstat(path).catch(() => undefined);
-    if (!upper?.isDirectory() || (await readdir(path)).length > 0 || (await isOpaque(path))) continue;
+    if (!upper?.isDirectory() || (await readdir(path)).length > 0) continue;
     const lower = await firstLower(lowerdirs, rel);
     if (lower?.isDirectory() && lower.mode === upper.mode && lower.uid === upper.uid && lower.gid === upper.gid) {
       await rmdir(path);
@@ -72,12 +72,6 @@ async function firstLower(lowerdirs: readonly string[], rel: string): Promise<St
     if (stat) return stat;
   }
   return undefined;
-}
-
-/** Overlay marks a directory that replaced a lower one with this xattr. */
-async function isOpaque(path: string): Promise<boolean> {
-  const xattrs = await readXattrs([path]).catch(() => new Map<string, Record<string, Buffer>>());
-  return xattrs.get(path)?.['trusted.overlay.opaque']?.toString() === 'y';
 }
 
 async function exists(path: string): Promise<boolean> {

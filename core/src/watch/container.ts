@@ -9,7 +9,7 @@ import { text } from 'node:stream/consumers';
 import { layerSnapshot, scratchDir, type Layer } from '../engine/layers.js';
 import type { RuntimeConfig } from '../engine/image-config.js';
 import { userIn } from '../engine/users.js';
-import { ExecCancelled, ExecError, runStep } from '../exec/index.js';
+import { ExecCancelled, ExecError, runStep, unmountsDone } from '../exec/index.js';
 import type { Store } from '../store/index.js';
 
 export interface RunningContainer {
@@ -68,6 +68,8 @@ export async function startContainer(o: StartOptions): Promise<RunningContainer>
   const cleanup = exited
     .catch(() => undefined)
     .finally(async () => {
+      // runStep unmounts the container's rootfs in the background: nothing is removed before that.
+      await unmountsDone();
       await rm(upperdir, { recursive: true, force: true });
       await rm(scratch, { recursive: true, force: true });
     });
