@@ -4,7 +4,6 @@
  * the same entries, in the store. A failure while the tar is made rejects startLayer itself and
  * leaves nothing behind.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import {
   writeLayer,
 } from '../../core/src/oci/index.js';
 import { Store } from '../../core/src/store/index.js';
-import { describeTree, isRoot, removeDir, tempDir } from '../oci/helpers.js';
+import { describeTree, isRoot, noise, removeDir, tempDir } from '../oci/helpers.js';
 
 const EPOCH = 1_650_000_000;
 let tmp = '';
@@ -29,17 +28,6 @@ beforeAll(async () => {
   store = await Store.open({ root: join(tmp, 'store') });
 });
 afterAll(() => removeDir(tmp));
-
-/** Bytes that do not compress, so that the layer spans several gzip members. */
-function noise(size: number, seed: string): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update(seed).digest();
-  for (let pos = 0; pos < size; pos += block.length) {
-    block.copy(out, pos);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
 
 async function tree(name: string): Promise<string> {
   const dir = join(tmp, name);

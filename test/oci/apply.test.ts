@@ -23,7 +23,7 @@ import {
   readXattrs,
   writeLayer,
 } from '../../core/src/oci/index.js';
-import { isRoot, removeDir, sh, tempDir } from './helpers.js';
+import { isRoot, noise, removeDir, sh, tempDir } from './helpers.js';
 import { walkTree } from './walk-tree.js';
 
 // applyLayerAsLowerdir against GNU tar: for a layer without whiteouts, the lowerdir is exactly what
@@ -37,17 +37,6 @@ beforeAll(async () => {
 afterAll(() => removeDir(tmp));
 
 const MTIME = 1_650_000_000;
-
-/** Bytes that do not compress: a large file then spans many gunzip chunks. */
-function noise(size: number, seed: string): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update(seed).digest();
-  for (let pos = 0; pos < size; pos += block.length) {
-    block.copy(out, pos);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
 
 /** A tree with one of everything a layer can hold, metadata set explicitly. */
 async function makeSource(src: string): Promise<void> {

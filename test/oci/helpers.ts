@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,3 +83,14 @@ export const dirEntry = (path: string, extra: Partial<LayerEntry> = {}): LayerEn
   gid: 0,
   ...extra,
 });
+
+/** Bytes that do not compress (a sha256 chain from `seed`): a large file then spans many gzip chunks and members. */
+export function noise(size: number, seed: string): Buffer {
+  const out = Buffer.alloc(size);
+  let block = createHash('sha256').update(seed).digest();
+  for (let pos = 0; pos < size; pos += block.length) {
+    block.copy(out, pos);
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+}

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { appendFile, chmod, link, mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entriesFromDirectory, writeLayer, type LayerEntry } from '../../core/src/oci/index.js';
-import { removeDir, sh, tempDir } from './helpers.js';
+import { noise, removeDir, sh, tempDir } from './helpers.js';
 
 // A layer's digests are part of every image built from it: a tree of a few thousand files, with files
 // larger than the writer's buffers, must keep giving the same bytes however the writer gathers them.
@@ -37,17 +36,6 @@ function text(rand: () => number, size: number): string {
   let out = '';
   while (out.length < size) out += WORDS[Math.floor(rand() * WORDS.length)] + (rand() < 0.1 ? '\n' : ' ');
   return out.slice(0, size);
-}
-
-/** Bytes that do not compress. */
-function noise(size: number, seed: string): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update(seed).digest();
-  for (let pos = 0; pos < size; pos += block.length) {
-    block.copy(out, pos);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
 }
 
 /** 3,000 small text files in 30 folders, two files larger than 1 MiB, block-sized and empty files, links. */

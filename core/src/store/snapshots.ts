@@ -47,19 +47,7 @@ export const ensureSnapshot = async (
     await chmod(tmp, 0o755); // mkdir's mode is filtered by the umask; a lowerdir root must be 0755
     try {
       await build(tmp);
-      const marked = await markUnsynced(paths, id);
-      if (!marked) await syncTree(tmp);
-      await forgetOtherBoots(paths, id);
-      try {
-        await rename(tmp, dest);
-      } catch (error) {
-        // Renaming a directory onto a non-empty one fails: another builder won; its tree is equivalent.
-        if (!hasErrno(error, 'ENOTEMPTY', 'EEXIST')) throw error;
-        await removeTree(tmp);
-        return dest;
-      }
-      if (!marked) await fsyncDir(paths.snapshots);
-      return dest;
+      return await publish(paths, id, tmp);
     } catch (error) {
       await removeTree(tmp).catch(() => {});
       throw error;
@@ -86,16 +74,23 @@ export const adoptSnapshot = async (paths: StorePaths, locks: LockConfig, id: st
       await rename(dir, tmp);
     });
   }
+  return publish(paths, id, dir);
+};
+
+/** Renames a complete `tree` into place as snapshot `id`, marked (or, without a boot id, flushed) first. */
+async function publish(paths: StorePaths, id: string, tree: string): Promise<string> {
+  const dest = snapshotPath(paths, id);
   const marked = await markUnsynced(paths, id);
-  if (!marked) await syncTree(dir);
+  if (!marked) await syncTree(tree);
   await forgetOtherBoots(paths, id);
   try {
-    await rename(dir, dest);
+    await rename(tree, dest);
   } catch (error) {
+    // Renaming a directory onto a non-empty one fails: another builder won; its tree is equivalent.
     if (!hasErrno(error, 'ENOTEMPTY', 'EEXIST')) throw error;
-    await removeTree(dir);
+    await removeTree(tree);
     return dest;
   }
   if (!marked) await fsyncDir(paths.snapshots);
   return dest;
-};
+}
