@@ -50,7 +50,8 @@ export interface StoreOptions {
 }
 
 const GC = 'gc';
-const REMEMBERED_RECORDS = 2048;
+/** Records remembered: a watch session's rebuilds look up a few dozen; the bound keeps its memory flat. */
+const REMEMBERED_RECORDS = 512;
 const TOUCH_AGAIN_MS = 60_000;
 
 export class Store {
