@@ -4,7 +4,7 @@
  * the same entries, in the store. A failure while the tar is made rejects startLayer itself and
  * leaves nothing behind.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +13,11 @@ import {
   applyLayerAsLowerdir,
   entriesFromDirectory,
   entriesFromUpperdir,
+  readLayerXattrs,
   writeLayer,
 } from '../../core/src/oci/index.js';
 import { Store } from '../../core/src/store/index.js';
-import { describeTree, isRoot, noise, removeDir, tempDir } from '../oci/helpers.js';
+import { describeTree, isRoot, noise, removeDir, sh, tempDir } from '../oci/helpers.js';
 
 const EPOCH = 1_650_000_000;
 let tmp = '';
@@ -64,6 +65,28 @@ describe('startLayer', () => {
     expect(existsSync(dir)).toBe(false);
     expect(await describeTree(write!.snapshot!)).toEqual(before);
     expect(await write!.layer).toMatchObject(expected);
+  });
+
+  it('tells the lowerdir lookups what xattrs its snapshot holds, opaque marks included, without getfattr', async () => {
+    const dir = await tree('opaque-upper');
+    await mkdir(join(dir, 'app/gone'));
+    await writeFile(join(dir, 'app/gone/new'), 'replaces a directory\n');
+    await sh('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(dir, 'app/gone')]);
+    await sh('setfattr', ['-n', 'user.note', '-v', 'kept', join(dir, 'app/src')]);
+    const write = await startLayer(store, await entriesFromUpperdir(dir), EPOCH, undefined, { upperdir: dir });
+    const gone = join(write!.snapshot!, 'app/gone');
+    const src = join(write!.snapshot!, 'app/src');
+    const [goneStat, srcStat] = [lstatSync(gone), lstatSync(src)];
+    // What getfattr would say now differs: only an answer remembered when the layer was written says y.
+    await sh('setfattr', ['-x', 'trusted.overlay.opaque', gone]);
+    await sh('setfattr', ['-x', 'user.note', src]);
+    const known = await readLayerXattrs([
+      { path: gone, stat: goneStat },
+      { path: src, stat: srcStat },
+    ]);
+    expect(known.get(gone)?.['trusted.overlay.opaque']?.toString()).toBe('y');
+    expect(known.get(src)?.['user.note']?.toString()).toBe('kept');
+    await write!.layer;
   });
 
   it('makes no snapshot unless asked, and still gives the diff_id before the blob', async () => {

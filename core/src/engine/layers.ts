@@ -11,6 +11,7 @@ import {
   applyLayerAsLowerdir,
   entriesFromUpperdir,
   lowerdirWriter,
+  rememberLayerXattrs,
   writeLayer,
   type LayerEntry,
   type MemberCache,
@@ -124,7 +125,10 @@ export async function startLayer(
     if (tee) await tee.finish();
     // As an extracted one: the root of a lowerdir is the image's /.
     await chmod(snapshotFrom, 0o755);
-    return { diffId, snapshot: await store.adoptSnapshot(snapshotId(diffId), snapshotFrom) };
+    const snapshot = await store.adoptSnapshot(snapshotId(diffId), snapshotFrom);
+    // The next steps look this layer up (lowerdir-view.ts): its entries say what getfattr would.
+    rememberLayerXattrs(snapshot, entries);
+    return { diffId, snapshot };
   })();
 
   const layer = (async (): Promise<Layer> => {

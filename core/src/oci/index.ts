@@ -10,7 +10,7 @@ export { hostFileContent } from './tar-writer.js';
 export { entriesFromDirectory, type FromDirectoryOptions } from './from-directory.js';
 export { entriesFromUpperdir, WHITEOUT_PREFIX, OPAQUE_WHITEOUT } from './from-upperdir.js';
 export { applyLayerAsLowerdir, applyLayerStreamAsLowerdir, lowerdirWriter, type LowerdirWriter } from './apply.js';
-export { contentXattrs, readLayerXattrs, readXattrs, writeXattrs } from './xattr.js';
+export { contentXattrs, readLayerXattrs, readXattrs, rememberLayerXattrs, writeXattrs } from './xattr.js';
 export { lookupLowerdirs, type MergedEntry } from './lowerdir-view.js';
 export {
   buildImageConfig,

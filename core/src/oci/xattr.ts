@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 
 // Node has no xattr API, so extended attributes go through Debian's `attr` tools, many paths per process
 // call. getfattr/setfattr share one text format ("# file: <path>" then "name=0s<base64>"), which also
@@ -112,8 +112,39 @@ export async function readLayerXattrs(
   for (const [path, key] of unknown) {
     const xattrs = read.get(path) ?? {};
     if (Object.keys(xattrs).length > 0) out.set(path, xattrs);
-    if (remembered.size >= REMEMBERED) remembered.delete(remembered.keys().next().value!);
-    remembered.set(key, xattrs);
+    remember(key, xattrs);
   }
   return out;
+}
+
+/**
+ * Tells readLayerXattrs what a layer directory written by this process holds, so that it need not
+ * ask getfattr: the layer's entries carry their xattrs, and an opaque whiteout entry stands for
+ * overlay's opaque mark on its directory. `dir` is the layer's directory, `items` its entries.
+ */
+export function rememberLayerXattrs(
+  dir: string,
+  items: ReadonlyArray<{ path: string; type: string; xattrs?: Record<string, Buffer> | undefined }>,
+): void {
+  const opaque = new Set<string>();
+  for (const { path } of items)
+    if (path.endsWith(`/${OPAQUE_MARK}`)) opaque.add(path.slice(0, -OPAQUE_MARK.length - 1));
+  for (const { path, type, xattrs } of items) {
+    if (type !== 'dir' && type !== 'file') continue;
+    if (path.endsWith(`/${OPAQUE_MARK}`) || path === OPAQUE_MARK) continue;
+    const host = `${dir}/${path}`;
+    const stat = lstatSync(host, { throwIfNoEntry: false });
+    if (!stat) continue;
+    const all = { ...(xattrs ?? {}), ...(opaque.has(path) ? { 'trusted.overlay.opaque': Buffer.from('y') } : {}) };
+    remember(`${host}\0${stat.dev}\0${stat.ino}\0${stat.ctimeMs}`, all);
+  }
+}
+
+/** The tar entry that marks its directory opaque (OCI's whiteout for overlay's opaque xattr). */
+const OPAQUE_MARK = '.wh..wh..opq';
+
+function remember(key: string, xattrs: Record<string, Buffer>): void {
+  remembered.delete(key);
+  if (remembered.size >= REMEMBERED) remembered.delete(remembered.keys().next().value!);
+  remembered.set(key, xattrs);
 }
