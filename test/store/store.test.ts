@@ -305,6 +305,9 @@ describe('cache records', () => {
     expect(await other.getRecord('k')).toEqual({ layer: 1 });
     expect(await other.touchRecord('k')).toBe(true);
     expect((await stat(path)).mtimeMs).toBeGreaterThan(old.getTime());
+    // What prune removes is forgotten too.
+    await store.prune({ keep: () => new Set(), dropRecord: () => true });
+    expect(await store.getRecord('k')).toBeUndefined();
   });
 
   it('a corrupt record reads as absent, is removed, and is reported as a warning', async () => {

@@ -160,13 +160,3 @@ export async function startLayer(
   const early = await Promise.race([placed, layer.then(() => placed)]);
   return { ...early, layer };
 }
-
-/** startLayer, waiting for the blob: the whole layer, in the store. */
-export async function writeLayerBlob(
-  store: Store,
-  entries: readonly LayerEntry[],
-  epoch: number,
-  timings?: LayerTimings,
-): Promise<Layer | undefined> {
-  return (await startLayer(store, entries, epoch, timings))?.layer;
-}

@@ -268,10 +268,10 @@ export class Solver {
       total: stage.nodes.length,
       text,
     };
-    const { key, run, reads } = await this.prepare(image, stage, i, node, state, config, args);
+    const { key, run, dependsOn } = await this.prepare(image, stage, i, node, state, config, args);
     const record = this.o.noCache ? undefined : await this.o.store.getRecord<StepRecord>(key);
     let layer: Layer | LayerWrite | undefined;
-    const pending = new Set([...state.pending, ...reads.flatMap((r) => r.pending)]);
+    const pending = new Set([...state.pending, ...dependsOn.flatMap((d) => d.pending)]);
     const fail = (error: unknown, ms: number): StepFailed => {
       this.o.onEvent?.({ ...event, state: 'failed', ms });
       const why = this.o.secrets.mask(
@@ -355,7 +355,7 @@ export class Solver {
     /** The config after this node (WORKDIR changes it); computed once by the caller. */
     after: ConfigState,
     stageArgs: ReadonlyMap<string, string>,
-  ): Promise<{ key: string; run: () => Promise<LayerWrite | undefined>; reads: StageState[] }> {
+  ): Promise<{ key: string; run: () => Promise<LayerWrite | undefined>; dependsOn: StageState[] }> {
     const o = this.o;
     const reads: Record<string, string> = {};
     // The stages this node copies or mounts from: its state is made from theirs too.
@@ -382,7 +382,7 @@ export class Solver {
         reads.user = state.config.config.User ?? '';
         return {
           key: key(usedArgs(node.args)),
-          reads: states,
+          dependsOn: states,
           run: async () =>
             workdirNode({ ...base, lowerdirs: await this.lowerdirs(state), path, user: state.config.config.User }),
         };
@@ -411,7 +411,7 @@ export class Solver {
         return {
           // RUN sees every arg its stage declares, as env: all of them are part of what it does.
           key: key(usedArgs(stageArgs.keys())),
-          reads: states,
+          dependsOn: states,
           run: async () =>
             runNode({
               ...base,
@@ -483,7 +483,7 @@ export class Solver {
         }
         return {
           key: key(usedArgs(node.args)),
-          reads: states,
+          dependsOn: states,
           run: async () =>
             copyNode({
               ...base,

@@ -115,27 +115,23 @@ async function compress(pieces: readonly Buffer[], cache: OpenCache | undefined)
   const file = join(cache.dir, hash.digest('hex'));
   const running = inflight.get(file);
   if (running) return running;
+  let caching: Promise<void> | undefined;
   const job = (async (): Promise<Buffer[]> => {
     const cached = await readFile(file).catch(() => undefined);
     if (cached && isGzipMemberOf(cached, crc, length)) return [cached];
     const parts = await gzipMember(pieces, crc);
-    const written = writeCached(cache, file, parts);
-    cache.writes.push(written);
-    // Until it is in the cache, a layer sharing the member gets it from here.
-    inflight.set(
-      file,
-      written.then(() => parts),
-    );
-    void written.finally(() => inflight.delete(file));
+    caching = writeCached(cache, file, parts);
+    cache.writes.push(caching);
     return parts;
   })();
+  // Shared until the member is in the cache file, where a later layer finds it.
   inflight.set(file, job);
-  job.then(
-    () => {
-      if (inflight.get(file) === job) inflight.delete(file); // it came from the cache
-    },
-    () => inflight.delete(file),
-  );
+  void job
+    .then(
+      () => caching,
+      () => undefined,
+    )
+    .finally(() => inflight.delete(file));
   return job;
 }
 

@@ -104,8 +104,12 @@ export async function readLayerXattrs(
   for (const { path, stat } of items) {
     const key = `${path}\0${stat.dev}\0${stat.ino}\0${stat.ctimeMs}`;
     const known = remembered.get(key);
-    if (known === undefined) unknown.set(path, key);
-    else if (Object.keys(known).length > 0) out.set(path, known);
+    if (known === undefined) {
+      unknown.set(path, key);
+      continue;
+    }
+    remember(key, known);
+    if (Object.keys(known).length > 0) out.set(path, known);
   }
   if (unknown.size === 0) return out;
   const read = await readXattrs([...unknown.keys()]);
@@ -120,18 +124,21 @@ export async function readLayerXattrs(
 /**
  * Tells readLayerXattrs what a layer directory written by this process holds, so that it need not
  * ask getfattr: the layer's entries carry their xattrs, and an opaque whiteout entry stands for
- * overlay's opaque mark on its directory. `dir` is the layer's directory, `items` its entries.
+ * overlay's opaque mark on its directory. `dir` is the layer's directory, `items` its entries. Only
+ * for small layers (a build's output, a COPY of sources): a later step looks up a few of their paths,
+ * and the entries of a large one would only push out of memory what is remembered.
  */
 export function rememberLayerXattrs(
   dir: string,
   items: ReadonlyArray<{ path: string; type: string; xattrs?: Record<string, Buffer> | undefined }>,
 ): void {
+  if (items.length > REMEMBERED / 4) return;
   const opaque = new Set<string>();
-  for (const { path } of items)
+  for (const { path } of items) {
     if (path.endsWith(`/${OPAQUE_MARK}`)) opaque.add(path.slice(0, -OPAQUE_MARK.length - 1));
+  }
   for (const { path, type, xattrs } of items) {
-    if (type !== 'dir' && type !== 'file') continue;
-    if (path.endsWith(`/${OPAQUE_MARK}`) || path === OPAQUE_MARK) continue;
+    if ((type !== 'dir' && type !== 'file') || path === OPAQUE_MARK || path.endsWith(`/${OPAQUE_MARK}`)) continue;
     const host = `${dir}/${path}`;
     const stat = lstatSync(host, { throwIfNoEntry: false });
     if (!stat) continue;

@@ -47,17 +47,23 @@ export const writeFileAtomic = async (tmpDir: string, dest: string, data: string
 
 const exec = promisify(execFile);
 
+/** Flushes the file system holding `dir` (`sync -f`, syncfs(2)); false where that cannot be done. */
+export const syncFileSystem = async (dir: string): Promise<boolean> => {
+  try {
+    await exec('sync', ['-f', dir]);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /**
  * Flushes a whole tree before it is renamed into place. `sync -f` (syncfs(2), coreutils) does it in one
  * call for the file system; without it we fsync every file and directory, which is correct but slow.
  */
 export const syncTree = async (dir: string): Promise<void> => {
-  try {
-    await exec('sync', ['-f', dir]);
-    return;
-  } catch {
-    // fall through to the portable walk
-  }
+  if (await syncFileSystem(dir)) return;
+  // Without it, the portable walk.
   const walk = async (path: string): Promise<void> => {
     const st = await lstat(path);
     if (st.isDirectory()) {

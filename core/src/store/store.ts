@@ -150,7 +150,10 @@ export class Store {
    */
   async getRecord<T>(key: string): Promise<T | undefined> {
     const known = this.records.get(key);
-    if (known) return known.value as T;
+    if (known) {
+      this.remember(key, known.value, known.touchedAt);
+      return known.value as T;
+    }
     const value = await getRecord<T>(this.paths, key, this.warn);
     if (value !== undefined) this.remember(key, value, 0);
     return value;
@@ -222,6 +225,8 @@ export class Store {
     if (this.leaseHolders > 0) {
       throw new StoreError('EBUSY', 'prune cannot run inside withBuild/putBlob/ensureSnapshot of the same store');
     }
+    // What it removes must not live on here.
+    this.records.clear();
     return withExclusive(this.locks, GC, async () => prune(this.paths, await this.listRecords(), options));
   }
 

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncTree } from './atomic.js';
+import { syncFileSystem } from './atomic.js';
 import { hasErrno } from './errors.js';
 import type { StorePaths } from './paths.js';
 
@@ -100,7 +100,8 @@ export async function settle(paths: StorePaths): Promise<number> {
   const dir = join(paths.unsynced, boot);
   const names = await readdir(dir).catch(() => [] as string[]);
   if (names.length === 0) return 0;
-  await syncTree(paths.snapshots);
+  // Without syncfs the marks stay (walking every snapshot to fsync it would cost far more).
+  if (!(await syncFileSystem(paths.snapshots))) return 0;
   for (const name of names) await unlink(join(dir, name)).catch(() => {});
   return names.length;
 }
