@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { Store, StoreError } from '../../core/src/store/index.js';
+import { withExclusive } from '../../core/src/store/locks.js';
 import { ls, useHome } from './helpers.js';
 
 const home = useHome();
@@ -95,28 +96,39 @@ describe('blobs', () => {
     await expect(store.hasBlob('md5:abc')).rejects.toMatchObject({ code: 'EINVAL' });
   });
 
-  it('readBlob streams verified content', async () => {
-    const store = await Store.open();
-    const { digest } = await store.putBlob(Buffer.from('verified'));
-    expect(await text(store.readBlob(digest))).toBe('verified');
-  });
+  // readBlob streams; readBlobBytes reads a small blob whole: both verify the same way.
+  const readers = {
+    readBlob: (store: Store, digest: string) => text(store.readBlob(digest)),
+    readBlobBytes: async (store: Store, digest: string) => (await store.readBlobBytes(digest)).toString('utf8'),
+  };
 
-  it('readBlob of a corrupted blob fails with EDIGEST and removes it', async () => {
-    const store = await Store.open();
-    const { digest } = await store.putBlob(Buffer.from('pristine'));
-    const path = store.blobPath(digest);
-    await chmod(path, 0o644);
-    await writeFile(path, 'tampered');
-    const error = await text(store.readBlob(digest)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StoreError);
-    expect((error as StoreError).code).toBe('EDIGEST');
-    expect(await store.hasBlob(digest)).toBe(false);
-  });
+  for (const [name, read] of Object.entries(readers)) {
+    it(`${name} gives verified content`, async () => {
+      const store = await Store.open();
+      const { digest } = await store.putBlob(Buffer.from('verified'));
+      expect(await read(store, digest)).toBe('verified');
+    });
 
-  it('readBlob of a missing blob fails with ENOTFOUND', async () => {
-    const store = await Store.open();
-    await expect(text(store.readBlob(sha('absent')))).rejects.toMatchObject({ code: 'ENOTFOUND' });
-  });
+    it(`${name} of a corrupted blob fails with EDIGEST and removes it`, async () => {
+      const store = await Store.open();
+      const { digest } = await store.putBlob(Buffer.from('pristine'));
+      const path = store.blobPath(digest);
+      await chmod(path, 0o644);
+      await writeFile(path, 'tampered');
+      const error = await read(store, digest).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).code).toBe('EDIGEST');
+      expect((error as StoreError).message).toBe(
+        `blob ${digest} is corrupt (content is ${sha('tampered')}); removed it`,
+      );
+      expect(await store.hasBlob(digest)).toBe(false);
+    });
+
+    it(`${name} of a missing blob fails with ENOTFOUND`, async () => {
+      const store = await Store.open();
+      await expect(read(store, sha('absent'))).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    });
+  }
 });
 
 describe('snapshots', () => {
@@ -340,6 +352,49 @@ describe('locks', () => {
     await Promise.all([section('a'), section('b')]);
     expect(events[0]!.split(':')[0]).toBe(events[1]!.split(':')[0]);
     expect(events.map((e) => e.split(':')[1])).toEqual(['in', 'out', 'in', 'out']);
+  });
+
+  it('a build that starts while prune holds the store waits for prune, then runs', async () => {
+    const store = await Store.open();
+    const events: string[] = [];
+    let finishPrune!: () => void;
+    let pruning!: () => void;
+    const started = new Promise<void>((r) => (pruning = r));
+    const prune = withExclusive({ dir: store.paths.locks, staleMs: 10_000 }, 'gc', async () => {
+      events.push('prune:in');
+      pruning();
+      await new Promise<void>((r) => (finishPrune = r));
+      events.push('prune:out');
+    });
+    await started;
+    const build = store.withBuild(async () => {
+      events.push('build');
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events).toEqual(['prune:in']);
+    finishPrune();
+    await Promise.all([prune, build]);
+    expect(events).toEqual(['prune:in', 'prune:out', 'build']);
+  });
+
+  it('prune waits for the lease of a build of this process, taken at once', async () => {
+    const store = await Store.open();
+    const events: string[] = [];
+    let finishBuild!: () => void;
+    const build = store.withBuild(async () => {
+      events.push('build:in');
+      await new Promise<void>((r) => (finishBuild = r));
+      events.push('build:out');
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual(['build:in']);
+    const other = await Store.open();
+    const prune = other.prune({ keep: () => new Set() }).then(() => events.push('prune'));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events).toEqual(['build:in']);
+    finishBuild();
+    await Promise.all([build, prune]);
+    expect(events).toEqual(['build:in', 'build:out', 'prune']);
   });
 
   it('prune inside withBuild of the same store is refused instead of deadlocking', async () => {

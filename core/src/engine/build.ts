@@ -212,10 +212,10 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   if (o.session === undefined) void store.settleSnapshots().catch(() => 0);
 
   return store.withBuild(async () => {
-    if (!session.recovered) {
-      await recover(store);
-      session.recovered = true;
-    }
+    // What dead processes left is theirs alone (their pids name it): it is cleared beside this build.
+    const recovering = session.recovered ? undefined : recover(store);
+    recovering?.catch(() => {});
+    session.recovered = true;
     const solver = new Solver({
       store,
       client,
@@ -263,6 +263,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       }),
     );
     await solver.cleanup();
+    await recovering;
     // A session that outlives this build (watch) saves its contexts' walk records when it ends.
     await session.contexts.save({ records: o.session === undefined });
     const result: BuildResult = {

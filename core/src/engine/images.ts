@@ -4,10 +4,9 @@
  * reads them from the store and makes no request.
  */
 import { PassThrough } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { applyLayerStreamAsLowerdir, type HistoryEntry } from '../oci/index.js';
 import { formatPlatform, parseReference, withDigest, type RegistryClient } from '../registry/index.js';
-import type { Store } from '../store/index.js';
+import { isStoreError, type Store } from '../store/index.js';
 import type { RuntimeConfig } from './image-config.js';
 import { snapshotId, type Layer } from './layers.js';
 
@@ -35,13 +34,24 @@ interface ConfigJson {
 }
 
 /** Blob bytes from the store, else from the registry (verified), then kept in the store. */
+/** The blob's bytes if the store has it (verified), undefined if not. */
+async function storedBlob(store: Store, digest: string): Promise<Buffer | undefined> {
+  try {
+    return await store.readBlobBytes(digest);
+  } catch (error) {
+    if (isStoreError(error, 'ENOTFOUND')) return undefined;
+    throw error;
+  }
+}
+
 async function blobBytes(
   store: Store,
   client: RegistryClient,
   ref: string,
   d: { digest: string; size: number },
 ): Promise<Buffer> {
-  if (await store.hasBlob(d.digest)) return await buffer(store.readBlob(d.digest));
+  const stored = await storedBlob(store, d.digest);
+  if (stored) return stored;
   const bytes = await client.fetchBlobBytes(ref, d);
   await store.putBlob(bytes, d);
   return bytes;
@@ -53,10 +63,8 @@ export async function pullImage(
   ref: string,
   manifestDigest: string,
 ): Promise<PulledImage> {
-  let manifestBytes: Buffer;
-  if (await store.hasBlob(manifestDigest)) {
-    manifestBytes = await buffer(store.readBlob(manifestDigest));
-  } else {
+  let manifestBytes = await storedBlob(store, manifestDigest);
+  if (!manifestBytes) {
     const resolved = await client.resolve(withDigest(parseReference(ref), manifestDigest));
     if (resolved.digest !== manifestDigest) {
       throw new Error(`${ref}: registry returned manifest ${resolved.digest}, pinned ${manifestDigest}`);

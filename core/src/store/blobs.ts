@@ -2,7 +2,7 @@
 // is written (always) and when it is read through `readBlob` (streaming: the check completes at the end).
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -131,21 +131,42 @@ export const readBlob = (paths: StorePaths, digest: string): Readable => {
       callback(null, chunk);
     },
     flush(callback) {
-      const actual = `sha256:${hash.digest('hex')}`;
-      if (actual === digest) return callback();
-      unlink(path).then(
-        () => callback(new StoreError('EDIGEST', `blob ${digest} is corrupt (content is ${actual}); removed it`)),
-        () => callback(new StoreError('EDIGEST', `blob ${digest} is corrupt (content is ${actual})`)),
-      );
+      corrupt(path, digest, `sha256:${hash.digest('hex')}`).then(callback, callback);
     },
   });
   const file = createReadStream(path);
-  file.on('error', (error) => {
-    verify.destroy(
-      hasErrno(error, 'ENOENT') ? new StoreError('ENOTFOUND', `blob ${digest} is not in the store`) : error,
-    );
-  });
+  file.on('error', (error) => verify.destroy(notFound(error, digest)));
   // pipeline (not pipe) so that a consumer destroying the stream early also closes the file.
   pipeline(file, verify).catch(() => {});
   return verify;
+};
+
+/**
+ * The whole blob, verified as readBlob verifies it: for the small ones a build reads whole
+ * (manifests, configs), without a stream's set-up.
+ */
+export const readBlobBytes = async (paths: StorePaths, digest: string): Promise<Buffer> => {
+  const path = blobPath(paths, digest);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw notFound(error, digest);
+  }
+  const error = await corrupt(path, digest, `sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+  if (error) throw error;
+  return bytes;
+};
+
+const notFound = (error: unknown, digest: string): Error =>
+  hasErrno(error, 'ENOENT') ? new StoreError('ENOTFOUND', `blob ${digest} is not in the store`) : (error as Error);
+
+/** Undefined when the content hashed to its name; otherwise the error, once the corrupt file is gone. */
+const corrupt = async (path: string, digest: string, actual: string): Promise<StoreError | undefined> => {
+  if (actual === digest) return undefined;
+  const removed = await unlink(path).then(
+    () => true,
+    () => false,
+  );
+  return new StoreError('EDIGEST', `blob ${digest} is corrupt (content is ${actual})${removed ? '; removed it' : ''}`);
 };

@@ -113,6 +113,11 @@ export class Store {
     return blobs.readBlob(this.paths, digest);
   }
 
+  /** The whole blob, verified like readBlob: for small ones (manifests, configs). */
+  readBlobBytes(digest: string): Promise<Buffer> {
+    return blobs.readBlobBytes(this.paths, digest);
+  }
+
   statBlob(digest: string): Promise<blobs.BlobInfo | undefined> {
     return blobs.statBlob(this.paths, digest);
   }

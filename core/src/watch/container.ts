@@ -5,7 +5,6 @@
  * period. Nothing it writes survives it.
  */
 import { rm } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
 import { layerSnapshot, scratchDir, type Layer } from '../engine/layers.js';
 import type { RuntimeConfig } from '../engine/image-config.js';
 import { userIn } from '../engine/users.js';
@@ -83,11 +82,11 @@ export async function startContainer(o: StartOptions): Promise<RunningContainer>
 }
 
 async function readImage(store: Store, manifestDigest: string): Promise<ImageFiles> {
-  const manifest = JSON.parse(await text(store.readBlob(manifestDigest))) as {
+  const manifest = JSON.parse((await store.readBlobBytes(manifestDigest)).toString('utf8')) as {
     config: { digest: string };
     layers: { digest: string; size: number; mediaType: string }[];
   };
-  const config = JSON.parse(await text(store.readBlob(manifest.config.digest))) as {
+  const config = JSON.parse((await store.readBlobBytes(manifest.config.digest)).toString('utf8')) as {
     config?: RuntimeConfig;
     rootfs: { diff_ids: string[] };
   };
