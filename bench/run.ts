@@ -53,7 +53,8 @@ function repoRoot(): string {
 }
 
 const ROOT = repoRoot();
-const CLI = join(ROOT, 'cli/bin/drydock.js');
+// The executable as users run it (its launcher, see cli/bin/drydock).
+const CLI = join(ROOT, 'cli/bin/drydock');
 const RESULTS = join(ROOT, 'bench/results');
 const LOGS = join(RESULTS, 'logs');
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 5) || 5);
@@ -90,10 +91,12 @@ function drydockEnv(home: string): NodeJS.ProcessEnv {
 }
 
 function drydock(args: readonly string[], home: string, label: string, memory = true): Promise<Run> {
-  const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', LOGS, '--cpu-prof-name', `${label}.cpuprofile`] : [];
-  return run(process.execPath, [...prof, CLI, '--no-color', ...args], {
+  const prof = CPU_PROF
+    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${LOGS} --cpu-prof-name=${label}.cpuprofile` }
+    : {};
+  return run(CLI, ['--no-color', ...args], {
     cwd: ROOT,
-    env: drydockEnv(home),
+    env: { ...drydockEnv(home), ...prof },
     cpuTime: true,
     ...(memory ? { memoryIntervalMs: MEMORY_POLL_MS } : {}),
   });
@@ -329,8 +332,8 @@ interface WatchReport {
 
 function watchProcess(args: readonly string[], home: string): WatchProcess {
   return new WatchProcess(
-    process.execPath,
-    [CLI, '--no-color', 'build', '--watch', '--progress', 'json', ...args],
+    CLI,
+    ['--no-color', 'build', '--watch', '--progress', 'json', ...args],
     drydockEnv(home),
     ROOT,
   );
@@ -627,7 +630,7 @@ async function main(): Promise<number> {
     throw new BuildFailed(`no Docker engine answers ${DOCKER}: run test/env/setup.sh\n${tail(info)}`);
   if (!existsSync(join(ROOT, 'cli/dist/main.js'))) throw new BuildFailed('the CLI is not built: run npm run build');
   if (!SKIP_DRYDOCK) {
-    const help = await run(process.execPath, [CLI, 'build', '--help'], { cwd: ROOT });
+    const help = await run(CLI, ['build', '--help'], { cwd: ROOT });
     if (help.code !== 0 || !/build/i.test(help.stdout)) {
       throw new BuildFailed(
         `this drydock has no build command (BENCH_SKIP_DRYDOCK=1 measures BuildKit only)\n${tail(help)}`,
@@ -645,7 +648,7 @@ async function main(): Promise<number> {
   const generateSeconds = Number(process.hrtime.bigint() - genStart) / 1e9;
 
   const dockerfiles = join(tmp, 'dockerfiles');
-  const emit = await run(process.execPath, [CLI, '--no-color', 'emit', '-c', work, '-o', dockerfiles], { cwd: ROOT });
+  const emit = await run(CLI, ['--no-color', 'emit', '-c', work, '-o', dockerfiles], { cwd: ROOT });
   await log('emit', [emit]);
   check(emit);
   const bake = JSON.parse(await readFile(join(dockerfiles, 'docker-bake.json'), 'utf8')) as BakeFile;
@@ -680,7 +683,7 @@ async function main(): Promise<number> {
     },
     method: {
       drydock:
-        'node cli/bin/drydock.js build -c <workload> (all images, into DRYDOCK_HOME only: no --load, no --output)',
+        'cli/bin/drydock build -c <workload> (the executable as npm installs it; all images, into DRYDOCK_HOME only: no --load, no --output)',
       buildkit:
         'DOCKER_BUILDKIT=1 /usr/bin/docker build -f <emitted Dockerfile> --target <t> -t <tag> <context>, the three images at once; cold = docker builder prune -af + rmi of the built and base tags (dockerd keeps the base layers unpacked regardless, so BuildKit never pulls them: compare with drydock\'s "cold, bases pulled")',
       seconds: `wall clock, process start to exit; warm scenarios: median of ${REPEAT} rounds (each round a fresh edit), cold: 1 round`,

@@ -13,7 +13,8 @@
 //                         first for a build, before it loads the CLI and the core bundle.
 //   cli/dist/drydock.js   the executable (bin/drydock.js imports it); @drydock/core stays external
 //                         so that a config's `import 'drydock'` gets the very same instance;
-//                         ts-morph and the presets stay external too: only `drydock init` loads them.
+//                         ts-morph and the presets stay external too: only `drydock init` loads them;
+//                         undici too: only a TLS connection with deferred certificates loads it.
 // Usage: node scripts/bundle.mjs (run by `npm run build`, after tsc).
 /* global console, process, URL */
 import { build } from 'esbuild';
@@ -54,7 +55,7 @@ try {
     ...common,
     entryPoints: [at('cli/dist/main.js')],
     outfile: at('cli/dist/drydock.js'),
-    external: ['@drydock/core', '@drydock/preset-*', 'esbuild', 'typescript', 'ts-morph'],
+    external: ['@drydock/core', '@drydock/preset-*', 'esbuild', 'typescript', 'ts-morph', 'undici'],
   });
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);

@@ -1,5 +1,9 @@
 /** The `drydock` executable's entry (bin/drydock.js imports it): runs the program on this process. */
+import { trustDeferredCaCerts } from './deferred-ca.js';
 import { main } from './program.js';
+
+// Before anything connects or starts a process: see bin/drydock.
+trustDeferredCaCerts();
 
 // `drydock graph | head` closes stdout early: that is not an error worth a stack.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -56,7 +56,7 @@ describe('an interrupted build', () => {
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     it(`(${signal}) leaves the store usable, with the steps that finished cached`, async () => {
       const env = { ...process.env, ...MIRROR_ENV, DRYDOCK_HOME: box.home };
-      const child = spawn(process.execPath, [CLI, 'build', 'slow', '-c', box.dir, '--progress', 'plain'], { env });
+      const child = spawn(CLI, ['build', 'slow', '-c', box.dir, '--progress', 'plain'], { env });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));

@@ -93,7 +93,7 @@ describe.concurrent('config errors', () => {
 describe('colors', () => {
   /** Runs the CLI under `script`, so that stdout and stderr are a terminal. */
   function onTerminal(args: string[], env: Record<string, string> = {}): string {
-    const command = [process.execPath, bin, ...args].map((a) => `'${a}'`).join(' ');
+    const command = [bin, ...args].map((a) => `'${a}'`).join(' ');
     const result = spawnSync('script', ['-qec', command, '/dev/null'], { env: cleanEnv(env), encoding: 'utf8' });
     if (result.error) throw result.error;
     return result.stdout;

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const bin = join(root, 'cli/bin/drydock.js');
+/** The executable as npm installs it: the launcher that runs bin/drydock.js. */
+export const bin = join(root, 'cli/bin/drydock');
 export const fixtures = join(root, 'test/cli/fixtures');
 
 export interface Run {
@@ -28,13 +29,15 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 export function drydock(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; entry?: string } = {},
 ): Promise<Run> {
   if (!existsSync(join(root, 'cli/dist/drydock.js'))) {
     throw new Error('cli/dist/drydock.js is missing: run `npm run build` before the CLI tests');
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    // `entry`: a script to run with this node instead of the launcher.
+    const [command, argv] = options.entry ? [process.execPath, [options.entry, ...args]] : [bin, args];
+    const child = spawn(command, argv, {
       cwd: options.cwd ?? root,
       env: cleanEnv(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],

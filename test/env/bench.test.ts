@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 const DOCKER = '/usr/bin/docker'; // the engine's own client (BuildKit built in)
 const REG = '127.0.0.1:5000';
 const AUTH_REG = '127.0.0.1:5001';
+const TLS_REG = '127.0.0.1:5002';
+const TEST_CA = '/var/lib/drydock-test/tls/ca.pem';
 const ARCH = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
 const LONG = 180_000;
 
@@ -127,5 +129,13 @@ describe('test bench (test/env/setup.sh)', () => {
       },
     });
     expect(authed.status).toBe(200);
+  });
+
+  it(`registry ${TLS_REG} speaks TLS that only the test CA vouches for, and proxies ${REG}`, () => {
+    const url = `https://${TLS_REG}/v2/library/busybox/tags/list`;
+    const untrusted = spawnSync('curl', ['-fsS', '--max-time', '10', url], { encoding: 'utf8' });
+    expect(untrusted.status).toBe(60); // curl: peer certificate cannot be authenticated
+    const tags = JSON.parse(run('curl', ['-fsS', '--max-time', '10', '--cacert', TEST_CA, url])) as { tags: string[] };
+    expect(tags.tags).toContain('latest');
   });
 });

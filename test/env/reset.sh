@@ -35,5 +35,6 @@ fi
 stop_pidfile dockerd dockerd
 stop_pidfile registry docker-registry
 stop_pidfile registry-auth docker-registry
+stop_pidfile registry-tls docker-registry
 rm -rf /var/lib/drydock-test
 log "reset done (kept /var/cache/drydock-test, /var/log/drydock-test, /etc/docker/daemon.json)"

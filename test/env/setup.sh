@@ -3,6 +3,8 @@
 #   - Debian packages: docker.io runc docker-registry busybox-static debootstrap
 #     skopeo umoci apache2-utils curl
 #   - registry 127.0.0.1:5000 (open) and 127.0.0.1:5001 (basic auth)
+#   - registry https://127.0.0.1:5002: TLS with a certificate of a test CA
+#     ($STATE/tls/ca.pem, trusted by nothing), a pull-through proxy of :5000
 #   - dockerd with 127.0.0.1:5000 as registry mirror (offline "FROM busybox")
 #   - base images seeded into 127.0.0.1:5000/library/* without dockerd
 # Idempotent; a second run only checks and takes well under 3 s.
@@ -25,8 +27,9 @@ REG=127.0.0.1:5000
 AUTH_REG=127.0.0.1:5001
 AUTH_USER=drydock
 AUTH_PASS=drydock-test-pw
+TLS_REG=127.0.0.1:5002
 IMG_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-PACKAGES=(docker.io runc docker-registry busybox-static debootstrap skopeo umoci apache2-utils curl graphviz attr)
+PACKAGES=(docker.io runc docker-registry busybox-static debootstrap skopeo umoci apache2-utils curl graphviz attr openssl)
 
 mkdir -p "$STATE" "$LOGS" "$CACHE" "$RUN"
 # Serialise concurrent runs (e.g. two `npm test`s). Daemons started below get
@@ -52,6 +55,15 @@ ensure_packages() {
 # -------------------------------------------------------------- registries --
 write_registry_config() { # file port storage [htpasswd]
   local file=$1 port=$2 storage=$3 htpasswd=${4:-}
+  write_registry_yml "$file" "$port" "$storage" "$(
+    if [[ -n $htpasswd ]]; then
+      printf 'auth:\n  htpasswd:\n    realm: drydock-test\n    path: %s\n' "$htpasswd"
+    fi
+  )"
+}
+
+write_registry_yml() { # file port storage extra-yaml
+  local file=$1 port=$2 storage=$3 extra=$4
   {
     cat <<EOF
 version: 0.1
@@ -69,34 +81,48 @@ http:
   headers:
     X-Content-Type-Options: [nosniff]
 EOF
-    if [[ -n $htpasswd ]]; then
-      cat <<EOF
-auth:
-  htpasswd:
-    realm: drydock-test
-    path: $htpasswd
-EOF
-    fi
+    [[ -z $extra ]] || printf '%s\n' "$extra"
   } >"$file.tmp"
   mv "$file.tmp" "$file"
 }
 
-start_registry() { # name port logfile config curl-args...
-  local name=$1 port=$2 logfile=$3 config=$4
-  shift 4
-  if curl -fsS -o /dev/null --max-time 3 "$@" "http://127.0.0.1:$port/v2/" 2>/dev/null; then
+# A CA of its own and a certificate for 127.0.0.1 that it signed: what a registry behind a
+# company's CA looks like (clients trust it only through NODE_EXTRA_CA_CERTS and the like).
+ensure_tls_material() { # dir
+  local dir=$1
+  if [[ -s $dir/ca.pem && -s $dir/server-key.pem ]] &&
+    openssl x509 -checkend 86400 -noout -in "$dir/server.pem" >/dev/null 2>&1; then
     return 0
   fi
-  log "starting registry $name on 127.0.0.1:$port (log: $logfile)"
+  log "making a test CA and a certificate for $TLS_REG in $dir"
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=drydock test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$dir/ca-key.pem" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$dir/server-key.pem" -out "$dir/server.csr" 2>/dev/null
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca-key.pem" -CAcreateserial \
+    -days 825 -out "$dir/server.pem" 2>/dev/null \
+    -extfile <(printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n')
+  rm -f "$dir/server.csr"
+}
+
+start_registry() { # name url logfile config curl-args...
+  local name=$1 url=$2 logfile=$3 config=$4
+  shift 4
+  if curl -fsS -o /dev/null --max-time 3 "$@" "$url/v2/" 2>/dev/null; then
+    return 0
+  fi
+  log "starting registry $name on $url (log: $logfile)"
   nohup setsid docker-registry serve "$config" >>"$logfile" 2>&1 </dev/null 9>&- &
   echo $! >"$RUN/$name.pid"
   for _ in $(seq 1 50); do
-    curl -fsS -o /dev/null --max-time 2 "$@" "http://127.0.0.1:$port/v2/" 2>/dev/null && return 0
+    curl -fsS -o /dev/null --max-time 2 "$@" "$url/v2/" 2>/dev/null && return 0
     kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null || break
     sleep 0.2
   done
   tail -n 20 "$logfile" >&2 || true
-  die "registry $name did not come up on 127.0.0.1:$port"
+  die "registry $name did not come up on $url"
 }
 
 ensure_registries() {
@@ -107,9 +133,17 @@ ensure_registries() {
     htpasswd -Bbc "$STATE/etc/htpasswd" "$AUTH_USER" "$AUTH_PASS" 2>/dev/null
   fi
   write_registry_config "$STATE/etc/registry-auth.yml" 5001 "$STATE/registry-auth" "$STATE/etc/htpasswd"
-  start_registry registry 5000 "$LOGS/registry.log" "$STATE/etc/registry.yml"
-  start_registry registry-auth 5001 "$LOGS/registry-auth.log" "$STATE/etc/registry-auth.yml" \
+  start_registry registry "http://$REG" "$LOGS/registry.log" "$STATE/etc/registry.yml"
+  start_registry registry-auth "http://$AUTH_REG" "$LOGS/registry-auth.log" "$STATE/etc/registry-auth.yml" \
     -u "$AUTH_USER:$AUTH_PASS"
+  ensure_tls_material "$STATE/tls"
+  mkdir -p "$STATE/registry-tls"
+  write_registry_yml "$STATE/etc/registry-tls.yml" 5002 "$STATE/registry-tls" "$(
+    printf '  tls:\n    certificate: %s\n    key: %s\n' "$STATE/tls/server.pem" "$STATE/tls/server-key.pem"
+    printf 'proxy:\n  remoteurl: http://%s\n' "$REG"
+  )"
+  start_registry registry-tls "https://$TLS_REG" "$LOGS/registry-tls.log" "$STATE/etc/registry-tls.yml" \
+    --cacert "$STATE/tls/ca.pem"
 }
 
 # ------------------------------------------------------------------ docker --
@@ -459,4 +493,4 @@ ensure_packages
 ensure_registries
 ensure_dockerd
 ensure_images
-log "ready: registry $REG (mirror), auth registry $AUTH_REG, dockerd $("$DOCKER" version -f '{{.Server.Version}}')"
+log "ready: registry $REG (mirror), auth registry $AUTH_REG, TLS registry $TLS_REG, dockerd $("$DOCKER" version -f '{{.Server.Version}}')"

@@ -41,7 +41,7 @@ export async function project(fixture: string): Promise<Project> {
     dir,
     home,
     async watch(args) {
-      const child = spawn(process.execPath, [CLI, 'build', '--watch', '--progress', 'json', ...args], {
+      const child = spawn(CLI, ['build', '--watch', '--progress', 'json', ...args], {
         cwd: dir,
         env: { ...process.env, ...MIRROR_ENV, DRYDOCK_HOME: home },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -139,7 +139,7 @@ describe('drydock build --watch app', () => {
 describe('on a terminal', () => {
   it('keeps one live status line per cycle: building, then ok in N ms', async () => {
     // script(1) gives drydock a pseudo-terminal, as a developer's shell would.
-    const cmd = `${process.execPath} ${CLI} build app --watch`;
+    const cmd = `${CLI} build app --watch`;
     const child = spawn('script', ['-qefc', cmd, '/dev/null'], {
       cwd: p.dir,
       env: { ...process.env, ...MIRROR_ENV, DRYDOCK_HOME: p.home, NO_COLOR: '1' },
@@ -159,7 +159,8 @@ describe('on a terminal', () => {
       expect(screen).toContain('\r\u001b[Kapp: ');
     } finally {
       child.kill('SIGINT');
-      spawnSync('pkill', ['-INT', '-f', `${CLI} build app --watch`]);
+      // The launcher execs node on bin/drydock.js.
+      spawnSync('pkill', ['-INT', '-f', `${CLI}.js build app --watch`]);
     }
   });
 });
