@@ -91,12 +91,12 @@ function drydockEnv(home: string): NodeJS.ProcessEnv {
 }
 
 function drydock(args: readonly string[], home: string, label: string, memory = true): Promise<Run> {
-  const prof = CPU_PROF
-    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${LOGS} --cpu-prof-name=${label}.cpuprofile` }
-    : {};
-  return run(CLI, ['--no-color', ...args], {
+  // A profile needs node's own flags (not allowed in NODE_OPTIONS): the entry script runs under node.
+  const prof = ['--cpu-prof', '--cpu-prof-dir', LOGS, '--cpu-prof-name', `${label}.cpuprofile`];
+  const [command, argv] = CPU_PROF ? [process.execPath, [...prof, `${CLI}.js`]] : [CLI, []];
+  return run(command, [...argv, '--no-color', ...args], {
     cwd: ROOT,
-    env: { ...drydockEnv(home), ...prof },
+    env: drydockEnv(home),
     cpuTime: true,
     ...(memory ? { memoryIntervalMs: MEMORY_POLL_MS } : {}),
   });
