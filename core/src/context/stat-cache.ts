@@ -18,7 +18,8 @@
  *   then each entry's relative path and digest.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 
@@ -75,7 +76,8 @@ export class StatCache {
     const cache = new StatCache(file);
     let buf: Buffer;
     try {
-      buf = await readFile(file);
+      // In one call, not four thread-pool round trips (see context/index.ts ignorePatterns).
+      buf = readFileSync(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return cache;
       throw e;

@@ -4,7 +4,8 @@
  * the registry changes nothing until the lock is refreshed (`drydock build --update-lock`).
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import type { Graph, Source } from '../graph/types.js';
 import type { RegistryClient } from '../registry/index.js';
 import { expandWord } from './expand.js';
@@ -101,7 +102,8 @@ export function serializeLock(lock: Lock): string {
 export async function readLock(file: string): Promise<Lock> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // In one call, not four thread-pool round trips (see context/index.ts ignorePatterns).
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyLock();
     throw e;

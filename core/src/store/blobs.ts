@@ -1,8 +1,8 @@
 // Content-addressed blobs: `blobs/sha256/<hex>`. The name is the content's sha256, checked when the blob
 // is written (always) and when it is read through `readBlob` (streaming: the check completes at the end).
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { chmod, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -149,7 +149,8 @@ export const readBlobBytes = async (paths: StorePaths, digest: string): Promise<
   const path = blobPath(paths, digest);
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    // In one call, not four thread-pool round trips (see context/index.ts ignorePatterns).
+    bytes = readFileSync(path);
   } catch (error) {
     throw notFound(error, digest);
   }

@@ -1,6 +1,7 @@
 // Cache records: small JSON documents keyed by cache key, one file each in `index/`. The file name is the
 // sha256 of the key (keys are arbitrary strings); the key is stored inside, so listing can return it.
-import { readdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { hasErrno } from './errors.js';
@@ -41,7 +42,8 @@ const parse = (text: string): StoreRecord | undefined => {
 const readRecord = async (path: string, warn: Warn, expectKey?: string): Promise<StoreRecord | undefined> => {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // In one call, not four thread-pool round trips (see context/index.ts ignorePatterns).
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     if (hasErrno(error, 'ENOENT')) return undefined;
     throw error;
