@@ -5,6 +5,7 @@
  * tick of a file's change is never recorded. A check lists a directory again only when its times
  * cannot vouch for its names.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,14 +134,29 @@ describe('WalkRecord', () => {
         worker.once('message', resolve);
         worker.postMessage(request);
       });
+    const niced = () => threadNiceValues().filter((nice) => nice === 10).length;
+    const before = niced();
     try {
       const request = { dir: ctx, patterns: parseDockerignore(DOCKERIGNORE), file, key: KEY };
       expect(await ask({ ...request, id: 1 })).toEqual({ id: 1, digests: [...digests] });
+      // It runs at nice 10, and it alone: the build's own steps come first.
+      expect(niced()).toBe(before + 1);
+      expect(threadNiceValues()[0]).toBe(0);
       expect(await ask({ ...request, id: 2, key: 'another-key' })).toEqual({ id: 2, digests: undefined });
       await writeFile(join(ctx, 'b.txt'), 'CONTENT OF b.txt\n');
       expect(await ask({ ...request, id: 3 })).toEqual({ id: 3, digests: undefined });
     } finally {
       await worker.terminate();
     }
+    expect(niced()).toBe(before);
   });
 });
+
+/** The nice value of each thread of this process, this one (the main thread) first. */
+function threadNiceValues(): number[] {
+  const tids = readdirSync('/proc/self/task').sort((a, b) =>
+    a === String(process.pid) ? -1 : b === String(process.pid) ? 1 : 0,
+  );
+  // /proc/<pid>/task/<tid>/stat: "tid (comm) state …", the nice value is its 19th field.
+  return tids.map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
+}
