@@ -87,7 +87,7 @@ export const prune = async (paths: StorePaths, all: StoreRecord[], options: Prun
     // Rename out of sight first: a prune killed mid-delete leaves a tmp leftover, never a half snapshot.
     const doomed = tmpName(paths.tmp, 'prune');
     await rename(path, doomed);
-    await forgetMarkers(paths, id);
+    forgetMarkers(paths, id);
     await removeTree(doomed);
   }
   if (!dryRun && result.removedSnapshots.length) await fsyncDir(paths.snapshots);

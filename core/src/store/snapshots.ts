@@ -2,7 +2,8 @@
 // the directory appear atomically; the caller's `build` fills it (ownership, modes, xattrs, device
 // nodes and hardlinks are the caller's, and rename(2) preserves all of them). It is marked rather than
 // flushed before its rename (unsynced.ts); one marked in an earlier boot is built again.
-import { chmod, mkdir, rename, rmdir, stat } from 'node:fs/promises';
+import { renameSync, statSync } from 'node:fs';
+import { chmod, mkdir, rename, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, removeTree, syncTree, tmpName } from './atomic.js';
 import { hasErrno } from './errors.js';
@@ -13,15 +14,9 @@ import { forgetOtherBoots, markedInAnotherBoot, markUnsynced } from './unsynced.
 export const snapshotPath = (paths: StorePaths, id: string): string =>
   join(paths.snapshots, checkName('snapshot id', id));
 
-const exists = async (path: string): Promise<boolean> => {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if (hasErrno(error, 'ENOENT')) return false;
-    throw error;
-  }
-};
+// The checks and the rename that publish a snapshot are synchronous: microseconds each, where a
+// thread-pool round trip waits behind whatever holds the event loop (see unsynced.ts).
+const exists = (path: string): boolean => statSync(path, { throwIfNoEntry: false }) !== undefined;
 
 export const ensureSnapshot = async (
   paths: StorePaths,
@@ -30,13 +25,13 @@ export const ensureSnapshot = async (
   build: (dir: string) => Promise<void>,
 ): Promise<string> => {
   const dest = snapshotPath(paths, id);
-  if ((await exists(dest)) && !(await markedInAnotherBoot(paths, id))) return dest;
+  if (exists(dest) && !markedInAnotherBoot(paths, id)) return dest;
   // The per-id lock makes a concurrent process wait for our build instead of repeating it. If our lock
   // goes stale (we were killed, or stalled past `stale`) the other process builds too: that is the
   // "harmlessly twice" case, resolved below by whoever renames first.
   return withLock(locks, `snapshot-${id}`, async () => {
-    if (await exists(dest)) {
-      if (!(await markedInAnotherBoot(paths, id))) return dest;
+    if (exists(dest)) {
+      if (!markedInAnotherBoot(paths, id)) return dest;
       // Possibly torn by a crash: out of sight first, as prune does, then built again.
       const doomed = tmpName(paths.tmp, 'torn');
       await rename(dest, doomed);
@@ -63,8 +58,8 @@ export const ensureSnapshot = async (
  */
 export const adoptSnapshot = async (paths: StorePaths, locks: LockConfig, id: string, dir: string): Promise<string> => {
   const dest = snapshotPath(paths, id);
-  const present = await exists(dest);
-  if (present && !(await markedInAnotherBoot(paths, id))) {
+  const present = exists(dest);
+  if (present && !markedInAnotherBoot(paths, id)) {
     await removeTree(dir);
     return dest;
   }
@@ -80,11 +75,11 @@ export const adoptSnapshot = async (paths: StorePaths, locks: LockConfig, id: st
 /** Renames a complete `tree` into place as snapshot `id`, marked (or, without a boot id, flushed) first. */
 async function publish(paths: StorePaths, id: string, tree: string): Promise<string> {
   const dest = snapshotPath(paths, id);
-  const marked = await markUnsynced(paths, id);
+  const marked = markUnsynced(paths, id);
   if (!marked) await syncTree(tree);
-  await forgetOtherBoots(paths, id);
+  forgetOtherBoots(paths, id);
   try {
-    await rename(tree, dest);
+    renameSync(tree, dest);
   } catch (error) {
     // Renaming a directory onto a non-empty one fails: another builder won; its tree is equivalent.
     if (!hasErrno(error, 'ENOTEMPTY', 'EEXIST')) throw error;

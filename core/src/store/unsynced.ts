@@ -6,8 +6,8 @@
 // crash has its marker too. A snapshot marked in another boot may be torn: it is built again
 // (snapshots.ts). A marker of this boot is harmless (the data is in the page cache, whatever happens
 // to the process) and is removed once a later `sync -f` made it unnecessary (settle).
-import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncFileSystem } from './atomic.js';
 import { hasErrno } from './errors.js';
@@ -27,67 +27,70 @@ export function bootId(): string | null {
   return bootIdMemo;
 }
 
-/** Per store: the marker directories of other boots (a boot never changes while a process runs). */
-const staleBootsMemo = new Map<string, Promise<string[]>>();
+// Marking is a handful of metadata calls on the critical path of every step that makes a layer:
+// they are made synchronously (microseconds each), not as thread-pool round trips that wait behind
+// whatever holds the event loop.
 
-function staleBoots(paths: StorePaths): Promise<string[]> {
-  let p = staleBootsMemo.get(paths.unsynced);
-  if (!p) {
-    p = readdir(paths.unsynced).then(
-      (names) => names.filter((n) => n !== bootId()),
-      (error: unknown) => {
-        if (hasErrno(error, 'ENOENT')) return [];
-        throw error;
-      },
-    );
-    staleBootsMemo.set(paths.unsynced, p);
-    p.catch(() => staleBootsMemo.delete(paths.unsynced));
+/** Per store: the marker directories of other boots (a boot never changes while a process runs). */
+const staleBootsMemo = new Map<string, string[]>();
+
+function staleBoots(paths: StorePaths): string[] {
+  let boots = staleBootsMemo.get(paths.unsynced);
+  if (!boots) {
+    try {
+      boots = readdirSync(paths.unsynced).filter((n) => n !== bootId());
+    } catch (error) {
+      if (!hasErrno(error, 'ENOENT')) throw error;
+      boots = [];
+    }
+    staleBootsMemo.set(paths.unsynced, boots);
   }
-  return p;
+  return boots;
 }
 
 /** Whether snapshot `id` was renamed into place in another boot before it was known to be on disk. */
-export async function markedInAnotherBoot(paths: StorePaths, id: string): Promise<boolean> {
-  for (const boot of await staleBoots(paths)) {
-    try {
-      await stat(join(paths.unsynced, boot, id));
-      return true;
-    } catch (error) {
-      if (!hasErrno(error, 'ENOENT')) throw error;
-    }
-  }
-  return false;
+export function markedInAnotherBoot(paths: StorePaths, id: string): boolean {
+  return staleBoots(paths).some((boot) => statSync(join(paths.unsynced, boot, id), { throwIfNoEntry: false }));
 }
 
 /** Marks snapshot `id` as not yet on disk, in this boot; false where there is no boot id. */
-export async function markUnsynced(paths: StorePaths, id: string): Promise<boolean> {
+export function markUnsynced(paths: StorePaths, id: string): boolean {
   const boot = bootId();
   if (boot === null) return false;
   const dir = join(paths.unsynced, boot);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, id), '');
+  mkdirSync(dir, { recursive: true });
+  closeSync(openSync(join(dir, id), 'w'));
   return true;
 }
 
 /** Drops the markers other boots left for snapshot `id` (it was just built again, or removed). */
-export async function forgetOtherBoots(paths: StorePaths, id: string): Promise<void> {
-  for (const boot of await staleBoots(paths)) {
-    await unlink(join(paths.unsynced, boot, id)).catch((error: unknown) => {
+export function forgetOtherBoots(paths: StorePaths, id: string): void {
+  for (const boot of staleBoots(paths)) {
+    try {
+      unlinkSync(join(paths.unsynced, boot, id));
+    } catch (error) {
       if (!hasErrno(error, 'ENOENT')) throw error;
-    });
+    }
     // The last one gone, so is the directory, and with it every later check's stat.
-    await rmdir(join(paths.unsynced, boot)).then(
-      () => staleBootsMemo.delete(paths.unsynced),
-      () => {},
-    );
+    try {
+      rmdirSync(join(paths.unsynced, boot));
+      staleBootsMemo.delete(paths.unsynced);
+    } catch {
+      // Other snapshots of that boot are still marked.
+    }
   }
 }
 
 /** Drops every marker of snapshot `id`, this boot's too (prune removed it). */
-export async function forgetMarkers(paths: StorePaths, id: string): Promise<void> {
-  await forgetOtherBoots(paths, id);
+export function forgetMarkers(paths: StorePaths, id: string): void {
+  forgetOtherBoots(paths, id);
   const boot = bootId();
-  if (boot !== null) await unlink(join(paths.unsynced, boot, id)).catch(() => {});
+  if (boot === null) return;
+  try {
+    unlinkSync(join(paths.unsynced, boot, id));
+  } catch {
+    // Not marked.
+  }
 }
 
 /**
