@@ -9,6 +9,7 @@
 //                         error) stay external.
 //   core/dist/record-worker.js  the worker thread that checks contexts against their walk
 //                         records; the core bundle starts it from beside itself.
+//   core/dist/spawn-helper.js  the helper process that starts host tools for a watch session (host/spawn.ts).
 //   core/dist/prepare.bundle.js  @drydock/core/prepare: starts that worker; the executable imports it
 //                         first for a build, before it loads the CLI and the core bundle.
 //   cli/dist/drydock.js   the executable (bin/drydock.js imports it); @drydock/core stays external
@@ -45,6 +46,11 @@ try {
     ...common,
     entryPoints: [at('core/dist/context/record-worker.js')],
     outfile: at('core/dist/record-worker.js'),
+  });
+  await build({
+    ...common,
+    entryPoints: [at('core/dist/host/spawn-helper.js')],
+    outfile: at('core/dist/spawn-helper.js'),
   });
   await build({
     ...common,

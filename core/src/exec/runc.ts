@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { spawnTool } from '../host/spawn.js';
 import { join } from 'node:path';
 import { tool } from './host.js';
 
@@ -24,9 +24,7 @@ export function runContainer(o: {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }): Promise<RuncResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('runc', ['--root', RUNC_ROOT, 'run', '--bundle', o.bundle, o.id], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnTool('runc', ['--root', RUNC_ROOT, 'run', '--bundle', o.bundle, o.id]);
     let cancelled = false;
     let timer: NodeJS.Timeout | undefined;
     const kill = (): void => {
@@ -43,7 +41,7 @@ export function runContainer(o: {
     child.stdout.on('data', (d: Buffer) => o.onOutput?.('stdout', d));
     child.stderr.on('data', (d: Buffer) => o.onOutput?.('stderr', d));
     child.on('error', reject);
-    child.on('close', (code, signal) => {
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', kill);
       const result = { exitCode: code ?? (signal ? 128 + 9 : 1), cancelled };

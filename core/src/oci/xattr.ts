@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { lstatSync, type Stats } from 'node:fs';
+import { spawnTool } from '../host/spawn.js';
 
 // Node has no xattr API, so extended attributes go through Debian's `attr` tools, many paths per process
 // call. getfattr/setfattr share one text format ("# file: <path>" then "name=0s<base64>"), which also
@@ -14,21 +14,16 @@ export function contentXattrs(xattrs: Record<string, Buffer> | undefined): Recor
 
 function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    // getfattr reads no stdin: giving it none avoids an EPIPE when it exits before we close the pipe.
-    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawnTool(cmd, args, input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
-    child.stderr!.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (e) => reject(new Error(`${cmd}: ${e.message} (install Debian package attr)`)));
-    child.on('close', (code) => {
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e: Error) => reject(new Error(`${cmd}: ${e.message} (install Debian package attr)`)));
+    child.on('close', (code: number | null) => {
       if (code === 0) resolve(Buffer.concat(out).toString('latin1'));
       else reject(new Error(`${cmd} exited with ${code}: ${Buffer.concat(err).toString().trim()}`));
     });
-    if (child.stdin) {
-      child.stdin.on('error', () => undefined); // a failed setfattr reports through its exit code
-      child.stdin.end(input);
-    }
   });
 }
 

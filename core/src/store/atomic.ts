@@ -3,11 +3,10 @@
 // the rename and the directory after it, so a crash (not just kill -9) cannot publish a name whose
 // content is still only in the page cache.
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { spawnTool } from '../host/spawn.js';
 import { hasErrno } from './errors.js';
 
 /** A fresh, unguessable name in `tmp/`; the pid helps a human tell whose leftovers they are. */
@@ -45,17 +44,16 @@ export const writeFileAtomic = async (tmpDir: string, dest: string, data: string
   await fsyncDir(join(dest, '..'));
 };
 
-const exec = promisify(execFile);
-
 /** Flushes the file system holding `dir` (`sync -f`, syncfs(2)); false where that cannot be done. */
-export const syncFileSystem = async (dir: string): Promise<boolean> => {
-  try {
-    await exec('sync', ['-f', dir]);
-    return true;
-  } catch {
-    return false;
-  }
-};
+export const syncFileSystem = (dir: string): Promise<boolean> =>
+  new Promise((resolve) => {
+    const child = spawnTool('sync', ['-f', dir]);
+    // Read, so that the pipes end and 'close' comes (sync writes only an error, if anything).
+    child.stdout.on('data', () => undefined);
+    child.stderr.on('data', () => undefined);
+    child.on('error', () => resolve(false));
+    child.on('close', (code: number | null) => resolve(code === 0));
+  });
 
 /**
  * Flushes a whole tree before it is renamed into place. `sync -f` (syncfs(2), coreutils) does it in one

@@ -14,6 +14,7 @@ import { build, openSession, type BuildOptions, type BuildResult, type BuildSess
 import { LOCK_FILE } from '../engine/lock.js';
 import { parseOutput } from '../export/index.js';
 import type { Graph } from '../graph/types.js';
+import { startSpawnHelper } from '../host/spawn.js';
 import type { SecretSpecs } from '../dsl/types.js';
 import { startContainer, type RunningContainer } from './container.js';
 import { Debouncer, type DebounceOptions } from './debounce.js';
@@ -60,6 +61,9 @@ const SETTLE_IDLE_MS = 250;
 
 /** Resolves once `signal` aborts and everything it started has stopped. */
 export async function watchBuild(o: WatchOptions): Promise<void> {
+  // Before the first build grows this process: every rebuild's mount, runc, umount and getfattr
+  // are then forked from the helper, not from a process of a few hundred MB (host/spawn.ts).
+  startSpawnHelper();
   return new Watch(o).start();
 }
 
