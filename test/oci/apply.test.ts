@@ -19,6 +19,7 @@ import {
   applyLayerAsLowerdir,
   applyLayerStreamAsLowerdir,
   entriesFromDirectory,
+  layerXattrs,
   lowerdirWriter,
   readXattrs,
   writeLayer,
@@ -117,6 +118,26 @@ describe('applyLayerAsLowerdir', () => {
     expect(await snapshot(join(tmp, 'from-tar'))).toEqual(expected);
   });
 
+  it('gives the xattrs it set, each as getfattr reads it back, opaque marks included', async () => {
+    const src = join(tmp, 'xattr-src');
+    await makeSource(src);
+    await sh('setfattr', ['-n', 'user.dir', '-v', 'on-a-dir', join(src, 'etc')]);
+    // An opaque whiteout for etc/: overlay's trusted.overlay.opaque=y on the extracted directory.
+    await writeFile(join(src, 'etc/.wh..wh..opq'), '');
+    const layer = join(tmp, 'xattr-layer.tar');
+    await sh('tar', ['--format=posix', '--xattrs', '--xattrs-include=*', '-cf', layer, '-C', src, '.']);
+    const out = join(tmp, 'xattr-out');
+    const given = await applyLayerAsLowerdir(layer, out);
+    const paths = ['', ...(await walkTree(out))];
+    const read = await readXattrs(paths.map((p) => (p ? join(out, p) : out)));
+    const asRead = new Map(
+      paths.flatMap((p) => (read.has(p ? join(out, p) : out) ? [[p, read.get(p ? join(out, p) : out)!]] : [])),
+    );
+    expect([...given.keys()].sort()).toEqual(['bin/tool', 'bin/tool-link', 'etc']);
+    expect(given).toEqual(asRead);
+    expect(given.get('etc')!['trusted.overlay.opaque']!.toString()).toBe('y');
+  });
+
   it('lets a later entry replace an earlier one of the same path, as tar does', async () => {
     const base = join(tmp, 'replace');
     for (const d of ['one/d', 'one/f', 'two']) await mkdir(join(base, d), { recursive: true });
@@ -171,7 +192,10 @@ describe('lowerdirWriter fed by writeLayer (a snapshot made while its layer is w
     const writer = lowerdirWriter(teed, 'tee');
     const entries = await entriesFromDirectory(src, { xattrs: true });
     await writeLayer(entries, blob, { epoch: MTIME, onTar: (chunk) => writer.push(chunk) });
-    await writer.finish();
+    const set = await writer.finish();
+    // What the entries say of xattrs (what a teed snapshot is declared with) is what was set.
+    expect(layerXattrs(entries)).toEqual(set);
+    expect([...set.keys()].sort()).toEqual(['bin/tool', 'bin/tool-link']);
     await applyLayerAsLowerdir(blob, join(tmp, 'tee-extracted'));
     const extracted = await snapshot(join(tmp, 'tee-extracted'));
     expect(extracted.length).toBeGreaterThan(15);

@@ -6,7 +6,7 @@
 import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lookupLowerdirs, type MergedEntry } from '../../core/src/oci/index.js';
+import { declareLayerXattrs, lookupLowerdirs, type MergedEntry } from '../../core/src/oci/index.js';
 import { isRoot, removeDir, sh, tempDir } from './helpers.js';
 
 let tmp = '';
@@ -124,6 +124,29 @@ describe('lookupLowerdirs', () => {
     expect(plain.host).toBe(join(layers[0]!, 'plain'));
     expect(plain.xattrs).toEqual({ 'user.note': Buffer.from('kept') });
     expect((found.get('opaque') as MergedEntry).xattrs).toEqual({});
+  });
+
+  it('answers from declared layer xattrs as from getfattr, without running it', async () => {
+    const viaGetfattr = await lookupLowerdirs(layers, [...PATHS, 'plain']);
+    declareLayerXattrs(
+      layers[0]!,
+      new Map([
+        ['opaque', { 'trusted.overlay.opaque': Buffer.from('y') }],
+        ['plain', { 'user.note': Buffer.from('kept') }],
+      ]),
+    );
+    declareLayerXattrs(layers[1]!, new Map());
+    declareLayerXattrs(layers[2]!, new Map());
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent'; // a getfattr run now would fail
+    try {
+      const declared = await lookupLowerdirs(layers, [...PATHS, 'plain']);
+      expect(declared).toEqual(viaGetfattr);
+      expect((declared!.get('plain') as MergedEntry).xattrs).toEqual({ 'user.note': Buffer.from('kept') });
+      expect(declared!.get('opaque/from-bottom')).toBe('deleted');
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it('gives up on a symlink on the way (the caller mounts instead)', async () => {

@@ -4,10 +4,11 @@
  * reads them from the store and makes no request.
  */
 import { PassThrough } from 'node:stream';
-import { applyLayerStreamAsLowerdir, type HistoryEntry } from '../oci/index.js';
+import { applyLayerStreamAsLowerdir, type HistoryEntry, type LayerXattrs } from '../oci/index.js';
 import { formatPlatform, parseReference, withDigest, type RegistryClient } from '../registry/index.js';
 import { isStoreError, type Store } from '../store/index.js';
 import type { RuntimeConfig } from './image-config.js';
+import { keepLayerXattrs } from './layer-xattrs.js';
 import { snapshotId, type Layer } from './layers.js';
 
 export interface PulledImage {
@@ -115,7 +116,9 @@ export async function pullImage(
  */
 async function fetchLayer(store: Store, client: RegistryClient, ref: string, layer: Layer): Promise<void> {
   let extracting = false;
-  await store.ensureSnapshot(snapshotId(layer.diffId), async (dir) => {
+  let xattrs: LayerXattrs | undefined;
+  const id = snapshotId(layer.diffId);
+  const path = await store.ensureSnapshot(id, async (dir) => {
     extracting = true;
     const source = client.fetchBlob(ref, layer);
     const toBlob = new PassThrough();
@@ -140,7 +143,9 @@ async function fetchLayer(store: Store, client: RegistryClient, ref: string, lay
     const [blob, extracted] = await Promise.allSettled([stored, tree]);
     if (blob.status === 'rejected') throw blob.reason;
     if (extracted.status === 'rejected') throw extracted.reason;
+    xattrs = extracted.value;
   });
+  if (xattrs) void keepLayerXattrs(store, id, path, xattrs).catch(() => {});
   if (!extracting) await store.putBlob(() => client.fetchBlob(ref, layer), layer);
 }
 

@@ -9,14 +9,17 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   applyLayerAsLowerdir,
+  declareLayerXattrs,
   entriesFromUpperdir,
+  layerXattrs,
   lowerdirWriter,
-  rememberLayerXattrs,
   writeLayer,
   type LayerEntry,
+  type LayerXattrs,
   type MemberCache,
 } from '../oci/index.js';
 import type { Store } from '../store/index.js';
+import { keepLayerXattrs, recallLayerXattrs } from './layer-xattrs.js';
 
 export interface Layer {
   /** Digest of the compressed blob (the manifest's layer digest). */
@@ -43,12 +46,18 @@ export async function scratchDir(store: Store, prefix: string): Promise<string> 
 }
 
 /** The lowerdir of a layer, extracted from its blob if it is not in the store yet. */
-export function layerSnapshot(store: Store, layer: Layer): Promise<string> {
-  return store.ensureSnapshot(snapshotId(layer.diffId), async (dir) => {
+export async function layerSnapshot(store: Store, layer: Layer): Promise<string> {
+  const id = snapshotId(layer.diffId);
+  let xattrs: LayerXattrs | undefined;
+  const path = await store.ensureSnapshot(id, async (dir) => {
     const blob = store.blobPath(layer.digest);
     if (!(await store.hasBlob(layer.digest))) throw new Error(`layer blob ${layer.digest} is missing from the store`);
-    await applyLayerAsLowerdir(blob, dir);
+    xattrs = await applyLayerAsLowerdir(blob, dir);
   });
+  // Lookups in this layer then ask no getfattr (layer-xattrs.ts); only time is lost if that record is not written.
+  if (xattrs) void keepLayerXattrs(store, id, path, xattrs).catch(() => {});
+  else await recallLayerXattrs(store, id, path);
+  return path;
 }
 
 /**
@@ -127,7 +136,7 @@ export async function startLayer(
     await chmod(snapshotFrom, 0o755);
     const snapshot = await store.adoptSnapshot(snapshotId(diffId), snapshotFrom);
     // The next steps look this layer up (lowerdir-view.ts): its entries say what getfattr would.
-    rememberLayerXattrs(snapshot, entries);
+    declareLayerXattrs(snapshot, layerXattrs(entries));
     return { diffId, snapshot };
   })();
 
@@ -141,7 +150,10 @@ export async function startLayer(
       });
       // writeLayer hashed what it wrote: the file moves into the store as it is.
       await store.adoptBlob(file, written.digest);
-      await placed;
+      const { snapshot } = await placed;
+      // And so will a later process's (layer-xattrs.ts); only time is lost if that record is not written.
+      if (snapshot)
+        void keepLayerXattrs(store, snapshotId(written.diffId), snapshot, layerXattrs(entries)).catch(() => {});
       return { digest: written.digest, diffId: written.diffId, size: written.size, mediaType: written.mediaType };
     } catch (error) {
       tee?.abort();

@@ -24,7 +24,7 @@ import { createGunzip } from 'node:zlib';
 import { checkEntryPath } from './entry.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './from-upperdir.js';
 import { TarParser, type TarHeader } from './tar-parser.js';
-import { writeXattrs } from './xattr.js';
+import { layerXattrs, writeXattrs } from './xattr.js';
 
 // A layer applied this way is an overlay *lowerdir*, not a merged filesystem: whiteouts stay as what
 // overlayfs understands (0:0 char devices, trusted.overlay.opaque=y) instead of deleting anything, so
@@ -105,12 +105,15 @@ type Made = 'dir' | 'other' | Node;
  * directory opaque. Paths never escape `dir`: `..` is rejected and no entry is written through a symlink.
  * `dir` must be empty or missing.
  */
-export async function applyLayerAsLowerdir(layerPath: string, dir: string): Promise<void> {
+export async function applyLayerAsLowerdir(layerPath: string, dir: string): Promise<LayerXattrs> {
   const file = createReadStream(layerPath, { highWaterMark: READ_CHUNK });
   // pipeline() passes a read error on to gunzip, where the loop sees it; its callback has nothing to add.
   const input = isGzip(layerPath) ? pipeline(file, createGunzip({ chunkSize: 256 * 1024 }), () => {}) : file;
-  await applyTarAsLowerdir(input, dir, layerPath);
+  return applyTarAsLowerdir(input, dir, layerPath);
 }
+
+/** Every xattr a lowerdir's entries carry, by path relative to it (declareLayerXattrs's form). */
+export type LayerXattrs = Map<string, Record<string, Buffer>>;
 
 /**
  * The same from a stream of the layer as it arrives (a download), gzip or plain (told by its
@@ -123,7 +126,7 @@ export async function applyLayerStreamAsLowerdir(
   dir: string,
   diffId: string,
   label: string,
-): Promise<void> {
+): Promise<LayerXattrs> {
   const head = await firstBytes(layer);
   const rest = Readable.from(
     (async function* () {
@@ -140,9 +143,10 @@ export async function applyLayerStreamAsLowerdir(
       yield chunk as Buffer;
     }
   })();
-  await applyTarAsLowerdir(hashed, dir, label);
+  const xattrs = await applyTarAsLowerdir(hashed, dir, label);
   const actual = `sha256:${hash.digest('hex')}`;
   if (actual !== diffId) throw new Error(`layer ${label}: its tar is ${actual}, the image config says ${diffId}`);
+  return xattrs;
 }
 
 /** The stream's first chunk (empty at its end), read without losing it. */
@@ -152,7 +156,7 @@ async function firstBytes(stream: Readable): Promise<Buffer> {
 }
 
 /** Extracts an uncompressed tar stream into `dir` (see applyLayerAsLowerdir); `layerPath` names it in errors. */
-async function applyTarAsLowerdir(input: AsyncIterable<unknown>, dir: string, layerPath: string): Promise<void> {
+async function applyTarAsLowerdir(input: AsyncIterable<unknown>, dir: string, layerPath: string): Promise<LayerXattrs> {
   const writer = lowerdirWriter(dir, layerPath);
   try {
     for await (const chunk of input) writer.push(chunk as Buffer);
@@ -160,14 +164,14 @@ async function applyTarAsLowerdir(input: AsyncIterable<unknown>, dir: string, la
     writer.abort();
     throw error;
   }
-  await writer.finish();
+  return writer.finish();
 }
 
 /** A lowerdir being written from tar bytes pushed in order, as they are made or read. */
 export interface LowerdirWriter {
   push(chunk: Buffer): void;
-  /** After the last chunk: makes devices, links, xattrs and directory metadata. */
-  finish(): Promise<void>;
+  /** After the last chunk: makes devices, links, xattrs and directory metadata; gives the xattrs it set. */
+  finish(): Promise<LayerXattrs>;
   /** Stops after a failure (closes what is open); the directory is left for the caller to remove. */
   abort(): void;
 }
@@ -185,6 +189,8 @@ export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
   const nodes: Node[] = [];
   const deferredLinks: Array<{ abs: string; target: string }> = [];
   const xattrs: Array<{ path: string; xattrs: Record<string, Buffer> }> = [];
+  // The entries as layerXattrs reads them, to tell what xattrs finish() set.
+  const applied: Array<{ path: string; type?: string; linkname?: string; xattrs?: Record<string, Buffer> }> = [];
 
   // Parents must be real directories of this layer; missing ones are created like tar does (0755 root).
   // Every ancestor of a directory in `made` is one too, so a known parent ends the check.
@@ -239,6 +245,7 @@ export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
     const abs = join(dir, h.path);
     if (base === OPAQUE_WHITEOUT) {
       xattrs.push({ path: join(dir, parent), xattrs: { 'trusted.overlay.opaque': Buffer.from('y') } });
+      applied.push({ path: h.path });
       return;
     }
     if (base.startsWith(WHITEOUT_PREFIX)) {
@@ -252,6 +259,7 @@ export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
     }
     const existingDir = replace(h.path, abs, h.type === 'dir');
     if (Object.keys(h.xattrs).length > 0) xattrs.push({ path: abs, xattrs: h.xattrs });
+    applied.push({ path: h.path, type: h.type, linkname: h.linkname, xattrs: h.xattrs });
     switch (h.type) {
       case 'dir':
         if (!existingDir) mkdirSync(abs, { mode: 0o700 });
@@ -340,6 +348,7 @@ export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
       // Directory metadata last, deepest first: creating children would change mtimes, and a read-only
       // directory must stay writable until its children exist.
       for (const d of dirs.reverse()) setMeta(d.abs, d.header, false);
+      return layerXattrs(applied);
     },
   };
 }

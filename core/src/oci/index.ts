@@ -9,8 +9,14 @@ export { TarParser, type TarHandlers } from './tar-parser.js';
 export { hostFileContent } from './tar-writer.js';
 export { entriesFromDirectory, type FromDirectoryOptions } from './from-directory.js';
 export { entriesFromUpperdir, WHITEOUT_PREFIX, OPAQUE_WHITEOUT } from './from-upperdir.js';
-export { applyLayerAsLowerdir, applyLayerStreamAsLowerdir, lowerdirWriter, type LowerdirWriter } from './apply.js';
-export { contentXattrs, readLayerXattrs, readXattrs, rememberLayerXattrs, writeXattrs } from './xattr.js';
+export {
+  applyLayerAsLowerdir,
+  applyLayerStreamAsLowerdir,
+  lowerdirWriter,
+  type LayerXattrs,
+  type LowerdirWriter,
+} from './apply.js';
+export { contentXattrs, declareLayerXattrs, layerXattrs, readLayerXattrs, readXattrs, writeXattrs } from './xattr.js';
 export { lookupLowerdirs, type MergedEntry } from './lowerdir-view.js';
 export {
   buildImageConfig,

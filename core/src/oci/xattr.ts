@@ -97,6 +97,11 @@ export async function readLayerXattrs(
   const out = new Map<string, Record<string, Buffer>>();
   const unknown = new Map<string, string>();
   for (const { path, stat } of items) {
+    const told = declaredXattrs(path);
+    if (told !== undefined) {
+      if (Object.keys(told).length > 0) out.set(path, told);
+      continue;
+    }
     const key = `${path}\0${stat.dev}\0${stat.ino}\0${stat.ctimeMs}`;
     const known = remembered.get(key);
     if (known === undefined) {
@@ -116,34 +121,73 @@ export async function readLayerXattrs(
   return out;
 }
 
-/**
- * Tells readLayerXattrs what a layer directory written by this process holds, so that it need not
- * ask getfattr: the layer's entries carry their xattrs, and an opaque whiteout entry stands for
- * overlay's opaque mark on its directory. `dir` is the layer's directory, `items` its entries. Only
- * for small layers (a build's output, a COPY of sources): a later step looks up a few of their paths,
- * and the entries of a large one would only push out of memory what is remembered.
- */
-export function rememberLayerXattrs(
-  dir: string,
-  items: ReadonlyArray<{ path: string; type: string; xattrs?: Record<string, Buffer> | undefined }>,
-): void {
-  if (items.length > REMEMBERED / 4) return;
-  const opaque = new Set<string>();
-  for (const { path } of items) {
-    if (path.endsWith(`/${OPAQUE_MARK}`)) opaque.add(path.slice(0, -OPAQUE_MARK.length - 1));
-  }
-  for (const { path, type, xattrs } of items) {
-    if ((type !== 'dir' && type !== 'file') || path === OPAQUE_MARK || path.endsWith(`/${OPAQUE_MARK}`)) continue;
-    const host = `${dir}/${path}`;
-    const stat = lstatSync(host, { throwIfNoEntry: false });
-    if (!stat) continue;
-    const all = { ...(xattrs ?? {}), ...(opaque.has(path) ? { 'trusted.overlay.opaque': Buffer.from('y') } : {}) };
-    remember(`${host}\0${stat.dev}\0${stat.ino}\0${stat.ctimeMs}`, all);
-  }
-}
-
 /** The tar entry that marks its directory opaque (OCI's whiteout for overlay's opaque xattr). */
 const OPAQUE_MARK = '.wh..wh..opq';
+
+/** Layer directories whose every xattr is known (declareLayerXattrs), by directory. */
+const declared = new Map<string, ReadonlyMap<string, Record<string, Buffer>>>();
+const DECLARED = 1024;
+
+/**
+ * Tells readLayerXattrs every xattr of the layer directory `dir`: `xattrs` by path relative to it
+ * ('' for `dir` itself), overlay's opaque marks included; an entry it does not name has none. The
+ * engine keeps this beside each snapshot it makes (layerXattrs gives it from the layer's entries),
+ * so that a later process looks a layer up without getfattr.
+ */
+export function declareLayerXattrs(dir: string, xattrs: ReadonlyMap<string, Record<string, Buffer>>): void {
+  declared.delete(dir);
+  if (declared.size >= DECLARED) declared.delete(declared.keys().next().value!);
+  declared.set(dir, xattrs);
+}
+
+/** The xattrs a declared layer gives `path`, if `path` lies in one. */
+function declaredXattrs(path: string): Record<string, Buffer> | undefined {
+  if (declared.size === 0) return undefined;
+  for (let end = path.length; end > 0; end = path.lastIndexOf('/', end - 1)) {
+    const layer = declared.get(path.slice(0, end));
+    if (layer) return layer.get(end === path.length ? '' : path.slice(end + 1)) ?? {};
+  }
+  return undefined;
+}
+
+/**
+ * Every xattr a layer's entries put on its directory (declareLayerXattrs's form): their own, shared
+ * by every path of a hardlinked file (xattrs belong to the inode), and trusted.overlay.opaque=y on
+ * each directory an opaque whiteout entry marks. Entries are taken in order, as they are applied.
+ */
+export function layerXattrs(
+  items: ReadonlyArray<{
+    path: string;
+    type?: string | undefined;
+    linkname?: string | undefined;
+    xattrs?: Record<string, Buffer> | undefined;
+  }>,
+): Map<string, Record<string, Buffer>> {
+  // Hardlinks by path, to the path they link to; a file's xattrs are kept under its first path.
+  const links = new Map<string, string>();
+  for (const { path, type, linkname } of items)
+    if (type === 'hardlink' && linkname !== undefined) links.set(path, linkname);
+  const inode = (path: string): string => {
+    for (let seen = 0; links.has(path) && seen <= links.size; seen++) path = links.get(path)!;
+    return path;
+  };
+  const byInode = new Map<string, Record<string, Buffer>>();
+  for (const { path, xattrs } of items) {
+    let own = xattrs;
+    let at = inode(path);
+    if (path === OPAQUE_MARK || path.endsWith(`/${OPAQUE_MARK}`)) {
+      at = path.slice(0, Math.max(0, path.length - OPAQUE_MARK.length - 1));
+      own = { 'trusted.overlay.opaque': Buffer.from('y') };
+    }
+    if (own && Object.keys(own).length > 0) byInode.set(at, { ...byInode.get(at), ...own });
+  }
+  const out = new Map<string, Record<string, Buffer>>(byInode);
+  for (const path of links.keys()) {
+    const shared = byInode.get(inode(path));
+    if (shared) out.set(path, shared);
+  }
+  return out;
+}
 
 function remember(key: string, xattrs: Record<string, Buffer>): void {
   remembered.delete(key);
