@@ -1,4 +1,4 @@
-import { lstatSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { spawnTool } from '../host/spawn.js';
 
 // Node has no xattr API, so extended attributes go through Debian's `attr` tools, many paths per process
