@@ -130,7 +130,7 @@ describe('lookupLowerdirs', () => {
     const viaGetfattr = await lookupLowerdirs(layers, [...PATHS, 'plain']);
     declareLayerXattrs(
       layers[0]!,
-      new Map([
+      new Map<string, Record<string, Buffer>>([
         ['opaque', { 'trusted.overlay.opaque': Buffer.from('y') }],
         ['plain', { 'user.note': Buffer.from('kept') }],
       ]),
