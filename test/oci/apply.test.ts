@@ -159,6 +159,41 @@ describe('applyLayerAsLowerdir', () => {
     expect(await readFile(join(out, 'g'), 'utf8')).toBe('second');
   });
 
+  it("keeps only the last entry's metadata and xattrs for a path given twice (merged for two directories)", async () => {
+    const base = join(tmp, 'replace-meta');
+    for (const d of ['one/d', 'one/e', 'two/d']) await mkdir(join(base, d), { recursive: true });
+    await writeFile(join(base, 'one/x'), 'first x');
+    await writeFile(join(base, 'two/x'), 'second x');
+    await writeFile(join(base, 'two/e'), 'now a file');
+    await sh('setfattr', ['-n', 'user.old', '-v', 'gone', join(base, 'one/x')]);
+    await sh('setfattr', ['-n', 'user.kept', '-v', 'first', join(base, 'one/d')]);
+    await sh('setfattr', ['-n', 'user.added', '-v', 'second', join(base, 'two/d')]);
+    await chmod(join(base, 'one/d'), 0o700);
+    await chmod(join(base, 'two/d'), 0o751);
+    await chmod(join(base, 'one/e'), 0o700);
+    await chmod(join(base, 'two/e'), 0o640);
+    await utimes(join(base, 'two/e'), MTIME, MTIME);
+    const layer = join(base, 'layer.tar');
+    const tar = ['--format=posix', '--xattrs', '--xattrs-include=*'];
+    await sh('tar', [...tar, '-cf', layer, '-C', join(base, 'one'), 'd', 'e', 'x']);
+    await sh('tar', [...tar, '-rf', layer, '-C', join(base, 'two'), 'd', 'e', 'x']);
+    const out = join(base, 'out');
+    const given = await applyLayerAsLowerdir(layer, out);
+    // d: the second header's mode; both entries' xattrs (tar sets, it does not clear).
+    expect((await lstat(join(out, 'd'))).mode & 0o7777).toBe(0o751);
+    // e: a directory, then a file: nothing of the directory's header applies to the file.
+    const e = await lstat(join(out, 'e'));
+    expect([e.isFile(), e.mode & 0o7777, Math.floor(e.mtimeMs / 1000)]).toEqual([true, 0o640, MTIME]);
+    // x: the first file's xattr went with it.
+    const read = await readXattrs([join(out, 'd'), join(out, 'x')]);
+    expect(read.get(join(out, 'x'))).toBeUndefined();
+    expect(read.get(join(out, 'd'))).toEqual({
+      'user.added': Buffer.from('second'),
+      'user.kept': Buffer.from('first'),
+    });
+    expect(given).toEqual(new Map([['d', read.get(join(out, 'd'))]]));
+  });
+
   it('refuses entries below a path that an earlier entry replaced with a file', async () => {
     const base = join(tmp, 'below-file');
     for (const d of ['one/d', 'two', 'three/d']) await mkdir(join(base, d), { recursive: true });

@@ -185,12 +185,13 @@ export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
   mkdirSync(dir, { recursive: true });
   if (readdirSync(dir).length > 0) throw new Error(`layer ${label}: ${dir} is not empty`);
   const made = new Map<string, Made>();
-  const dirs: Array<{ abs: string; header: TarHeader }> = [];
+  // By path, in the order first made (parents before children). A later entry of the same path
+  // replaces what an earlier one said, or, for two directories, merges into it as tar does.
+  const dirs = new Map<string, { abs: string; header: TarHeader }>();
+  const xattrs = new Map<string, { abs: string; xattrs: Record<string, Buffer> }>();
+  const hardlinks = new Map<string, string>();
   const nodes: Node[] = [];
   const deferredLinks: Array<{ abs: string; target: string }> = [];
-  const xattrs: Array<{ path: string; xattrs: Record<string, Buffer> }> = [];
-  // The entries as layerXattrs reads them, to tell what xattrs finish() set.
-  const applied: Array<{ path: string; type?: string; linkname?: string; xattrs?: Record<string, Buffer> }> = [];
 
   // Parents must be real directories of this layer; missing ones are created like tar does (0755 root).
   // Every ancestor of a directory in `made` is one too, so a known parent ends the check.
@@ -225,6 +226,10 @@ export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
       }
     }
     made.delete(path);
+    // And what it said of itself and of what was below it.
+    for (const said of [dirs, xattrs, hardlinks]) {
+      for (const known of said.keys()) if (known === path || known.startsWith(`${path}/`)) said.delete(known);
+    }
     return false;
   };
 
@@ -244,8 +249,9 @@ export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
     const base = h.path.slice(slash + 1);
     const abs = join(dir, h.path);
     if (base === OPAQUE_WHITEOUT) {
-      xattrs.push({ path: join(dir, parent), xattrs: { 'trusted.overlay.opaque': Buffer.from('y') } });
-      applied.push({ path: h.path });
+      const at = parent.slice(0, -1);
+      const opaque = { 'trusted.overlay.opaque': Buffer.from('y') };
+      xattrs.set(at, { abs: join(dir, at), xattrs: { ...xattrs.get(at)?.xattrs, ...opaque } });
       return;
     }
     if (base.startsWith(WHITEOUT_PREFIX)) {
@@ -258,13 +264,14 @@ export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
       return;
     }
     const existingDir = replace(h.path, abs, h.type === 'dir');
-    if (Object.keys(h.xattrs).length > 0) xattrs.push({ path: abs, xattrs: h.xattrs });
-    applied.push({ path: h.path, type: h.type, linkname: h.linkname, xattrs: h.xattrs });
+    if (Object.keys(h.xattrs).length > 0) {
+      xattrs.set(h.path, { abs, xattrs: { ...xattrs.get(h.path)?.xattrs, ...h.xattrs } });
+    }
     switch (h.type) {
       case 'dir':
         if (!existingDir) mkdirSync(abs, { mode: 0o700 });
         made.set(h.path, 'dir');
-        dirs.push({ abs, header: h });
+        dirs.set(h.path, { abs, header: h });
         break;
       case 'file':
         // O_EXCL: never opens through a symlink; metadata is set on the descriptor when the data is in.
@@ -285,6 +292,7 @@ export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
         if (typeof target === 'object') deferredLinks.push({ abs, target: target.abs });
         else linkSync(join(dir, h.linkname), abs);
         made.set(h.path, 'other');
+        hardlinks.set(h.path, h.linkname);
         break;
       }
       case 'char':
@@ -344,11 +352,14 @@ export function lowerdirWriter(dir: string, label: string): LowerdirWriter {
       await mknodAll(live);
       for (const n of live) if (n.header) setMeta(n.abs, n.header, false);
       for (const l of deferredLinks) linkSync(l.target, l.abs);
-      await writeXattrs(xattrs);
+      await writeXattrs([...xattrs.values()].map((x) => ({ path: x.abs, xattrs: x.xattrs })));
       // Directory metadata last, deepest first: creating children would change mtimes, and a read-only
       // directory must stay writable until its children exist.
-      for (const d of dirs.reverse()) setMeta(d.abs, d.header, false);
-      return layerXattrs(applied);
+      for (const d of [...dirs.values()].reverse()) setMeta(d.abs, d.header, false);
+      return layerXattrs([
+        ...[...xattrs].map(([path, x]) => ({ path, xattrs: x.xattrs })),
+        ...[...hardlinks].map(([path, linkname]) => ({ path, type: 'hardlink', linkname })),
+      ]);
     },
   };
 }
