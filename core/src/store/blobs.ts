@@ -1,7 +1,7 @@
 // Content-addressed blobs: `blobs/sha256/<hex>`. The name is the content's sha256, checked when the blob
 // is written (always) and when it is read through `readBlob` (streaming: the check completes at the end).
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { chmod, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -19,14 +19,11 @@ export interface BlobInfo {
 
 export const blobPath = (paths: StorePaths, digest: string): string => join(paths.blobs, digestHex(digest));
 
+// A stat in this thread: the solver asks it of every cached step's layer, one step after another,
+// and a thread-pool round trip each would wait behind whatever holds the event loop.
 export const statBlob = async (paths: StorePaths, digest: string): Promise<BlobInfo | undefined> => {
-  try {
-    const st = await stat(blobPath(paths, digest));
-    return { digest, size: st.size };
-  } catch (error) {
-    if (hasErrno(error, 'ENOENT')) return undefined;
-    throw error;
-  }
+  const st = statSync(blobPath(paths, digest), { throwIfNoEntry: false });
+  return st && { digest, size: st.size };
 };
 
 /** Hashes and counts what passes through; fails early once more than `limit` bytes arrive. */

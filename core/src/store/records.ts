@@ -1,7 +1,7 @@
 // Cache records: small JSON documents keyed by cache key, one file each in `index/`. The file name is the
 // sha256 of the key (keys are arbitrary strings); the key is stored inside, so listing can return it.
-import { readFileSync } from 'node:fs';
-import { readdir, stat, unlink, utimes } from 'node:fs/promises';
+import { readFileSync, utimesSync } from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { hasErrno } from './errors.js';
@@ -79,7 +79,8 @@ export const listRecords = async (paths: StorePaths, warn: Warn): Promise<StoreR
 export const touchRecord = async (paths: StorePaths, key: string): Promise<boolean> => {
   const now = new Date();
   try {
-    await utimes(join(paths.index, recordFileName(key)), now, now);
+    // In this thread, like the record's read (see readRecord): every cached step touches one.
+    utimesSync(join(paths.index, recordFileName(key)), now, now);
     return true;
   } catch (error) {
     if (hasErrno(error, 'ENOENT')) return false;
