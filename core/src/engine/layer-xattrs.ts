@@ -5,7 +5,7 @@
  * layer never changes once made, so the record, written from the entries the snapshot was made
  * of, stays true of it; a snapshot without one (an older drydock made it) is read with getfattr.
  */
-import { declareLayerXattrs, type LayerXattrs } from '../oci/index.js';
+import { declareLayerXattrs, isLayerDeclared, type LayerXattrs } from '../oci/index.js';
 import type { Store } from '../store/index.js';
 
 interface Kept {
@@ -27,6 +27,8 @@ export async function keepLayerXattrs(store: Store, id: string, path: string, xa
 
 /** Tells this process's lookups the xattrs recorded for snapshot `id` (at `path`), if there is a record. */
 export async function recallLayerXattrs(store: Store, id: string, path: string): Promise<void> {
+  // A stage's layers are asked for at every step: once told, a layer stays told.
+  if (isLayerDeclared(path)) return;
   const kept = await store.getRecord<Kept>(key(id));
   if (!kept || !Array.isArray(kept.entries)) return;
   declareLayerXattrs(

@@ -9,7 +9,6 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   applyLayerAsLowerdir,
-  declareLayerXattrs,
   entriesFromUpperdir,
   layerXattrs,
   lowerdirWriter,
@@ -135,8 +134,9 @@ export async function startLayer(
     // As an extracted one: the root of a lowerdir is the image's /.
     await chmod(snapshotFrom, 0o755);
     const snapshot = await store.adoptSnapshot(snapshotId(diffId), snapshotFrom);
-    // The next steps look this layer up (lowerdir-view.ts): its entries say what getfattr would.
-    declareLayerXattrs(snapshot, layerXattrs(entries));
+    // The next steps look this layer up (lowerdir-view.ts), and so will a later process's: its
+    // entries say what getfattr would. Only time is lost if the record is not written.
+    void keepLayerXattrs(store, snapshotId(diffId), snapshot, layerXattrs(entries)).catch(() => {});
     return { diffId, snapshot };
   })();
 
@@ -150,10 +150,7 @@ export async function startLayer(
       });
       // writeLayer hashed what it wrote: the file moves into the store as it is.
       await store.adoptBlob(file, written.digest);
-      const { snapshot } = await placed;
-      // And so will a later process's (layer-xattrs.ts); only time is lost if that record is not written.
-      if (snapshot)
-        void keepLayerXattrs(store, snapshotId(written.diffId), snapshot, layerXattrs(entries)).catch(() => {});
+      await placed;
       return { digest: written.digest, diffId: written.diffId, size: written.size, mediaType: written.mediaType };
     } catch (error) {
       tee?.abort();

@@ -16,7 +16,15 @@ export {
   type LayerXattrs,
   type LowerdirWriter,
 } from './apply.js';
-export { contentXattrs, declareLayerXattrs, layerXattrs, readLayerXattrs, readXattrs, writeXattrs } from './xattr.js';
+export {
+  contentXattrs,
+  declareLayerXattrs,
+  isLayerDeclared,
+  layerXattrs,
+  readLayerXattrs,
+  readXattrs,
+  writeXattrs,
+} from './xattr.js';
 export { lookupLowerdirs, type MergedEntry } from './lowerdir-view.js';
 export {
   buildImageConfig,

@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { spawnTool } from '../host/spawn.js';
+import { runTool } from '../host/spawn.js';
 
 // Node has no xattr API, so extended attributes go through Debian's `attr` tools, many paths per process
 // call. getfattr/setfattr share one text format ("# file: <path>" then "name=0s<base64>"), which also
@@ -12,19 +12,12 @@ export function contentXattrs(xattrs: Record<string, Buffer> | undefined): Recor
   return Object.fromEntries(Object.entries(xattrs ?? {}).filter(([name]) => !name.startsWith('trusted.overlay.')));
 }
 
-function run(cmd: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawnTool(cmd, args, input);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (e: Error) => reject(new Error(`${cmd}: ${e.message} (install Debian package attr)`)));
-    child.on('close', (code: number | null) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('latin1'));
-      else reject(new Error(`${cmd} exited with ${code}: ${Buffer.concat(err).toString().trim()}`));
-    });
+async function run(cmd: string, args: string[], input?: string): Promise<string> {
+  const { code, stdout, stderr } = await runTool(cmd, args, input).catch((e: Error) => {
+    throw new Error(`${cmd}: ${e.message} (install Debian package attr)`);
   });
+  if (code !== 0) throw new Error(`${cmd} exited with ${code}: ${stderr.toString().trim()}`);
+  return stdout.toString('latin1');
 }
 
 /** getfattr writes awkward bytes in paths as \ooo octal escapes; latin1 keeps raw bytes 1:1. */
@@ -138,6 +131,11 @@ export function declareLayerXattrs(dir: string, xattrs: ReadonlyMap<string, Reco
   declared.delete(dir);
   if (declared.size >= DECLARED) declared.delete(declared.keys().next().value!);
   declared.set(dir, xattrs);
+}
+
+/** Whether declareLayerXattrs was told about the layer directory `dir` (and still remembers it). */
+export function isLayerDeclared(dir: string): boolean {
+  return declared.has(dir);
 }
 
 /** The xattrs a declared layer gives `path`, if `path` lies in one. */

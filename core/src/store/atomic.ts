@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnTool } from '../host/spawn.js';
+import { runTool } from '../host/spawn.js';
 import { hasErrno } from './errors.js';
 
 /** A fresh, unguessable name in `tmp/`; the pid helps a human tell whose leftovers they are. */
@@ -46,14 +46,10 @@ export const writeFileAtomic = async (tmpDir: string, dest: string, data: string
 
 /** Flushes the file system holding `dir` (`sync -f`, syncfs(2)); false where that cannot be done. */
 export const syncFileSystem = (dir: string): Promise<boolean> =>
-  new Promise((resolve) => {
-    const child = spawnTool('sync', ['-f', dir]);
-    // Read, so that the pipes end and 'close' comes (sync writes only an error, if anything).
-    child.stdout.on('data', () => undefined);
-    child.stderr.on('data', () => undefined);
-    child.on('error', () => resolve(false));
-    child.on('close', (code: number | null) => resolve(code === 0));
-  });
+  runTool('sync', ['-f', dir]).then(
+    ({ code }) => code === 0,
+    () => false,
+  );
 
 /**
  * Flushes a whole tree before it is renamed into place. `sync -f` (syncfs(2), coreutils) does it in one
