@@ -3,7 +3,7 @@
  * the docker.io mirror), reused without network, refreshed on request.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,62 @@ describe('pinning', () => {
     await expect(pinImages({ uses: missing, lock: emptyLock(), client: client([]) })).rejects.toThrow(
       /drydock-no-such-image/,
     );
+  });
+
+  it('keeps the pins another build wrote since this one read the lock', async () => {
+    const shared = join(dir, 'shared.lock.json');
+    const digest = (n: string) => `sha256:${n.repeat(64)}`;
+    await writeLock(shared, { ...emptyLock(), images: { 'busybox linux/amd64': digest('1') } });
+    // Two builds read that lock; one pins node, the other debian and a newer busybox.
+    const first = await readLock(shared);
+    const second = await readLock(shared);
+    await writeLock(shared, { ...first, images: { ...first.images, 'node:20 linux/amd64': digest('2') } });
+    const written = await writeLock(shared, {
+      ...second,
+      images: { ...second.images, 'debian linux/amd64': digest('3'), 'busybox linux/amd64': digest('4') },
+    });
+    const expected = {
+      'busybox linux/amd64': digest('4'),
+      'debian linux/amd64': digest('3'),
+      'node:20 linux/amd64': digest('2'),
+    };
+    expect(written.images).toEqual(expected);
+    expect(JSON.parse(readFileSync(shared, 'utf8'))).toEqual({ version: 1, images: expected });
+  });
+
+  it("is renamed into place from the store's temp directory: the project never lists a temp file", async () => {
+    const project = mkdtempSync(join(dir, 'project-'));
+    const storeTmp = mkdtempSync(join(dir, 'store-tmp-'));
+    const shared = join(project, 'images.lock.json');
+    const names = new Set<string>();
+    const watcher = watch(project, (_event, name) => names.add(String(name)));
+    try {
+      await writeLock(
+        shared,
+        { ...emptyLock(), images: { 'busybox linux/amd64': `sha256:${'5'.repeat(64)}` } },
+        storeTmp,
+      );
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      watcher.close();
+    }
+    expect([...names]).toEqual(['images.lock.json']);
+    expect(readdirSync(storeTmp)).toEqual([]);
+  });
+
+  it('is written beside itself when the temp directory is on another filesystem', async () => {
+    const project = mkdtempSync(join(dir, 'project-'));
+    const otherFs = mkdtempSync('/dev/shm/drydock-lock-');
+    try {
+      expect(statSync(otherFs).dev).not.toBe(statSync(project).dev);
+      const images = { 'busybox linux/amd64': `sha256:${'6'.repeat(64)}` };
+      await writeLock(join(project, 'images.lock.json'), { ...emptyLock(), images }, otherFs);
+      expect((await readLock(join(project, 'images.lock.json'))).images).toEqual(images);
+      expect(readdirSync(project)).toEqual(['images.lock.json']);
+      expect(readdirSync(otherFs)).toEqual([]);
+    } finally {
+      rmSync(otherFs, { recursive: true, force: true });
+    }
   });
 
   it('rejects a corrupt lock file with its name instead of replacing it', async () => {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { appendFile, chmod, link, mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, link, mkdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entriesFromDirectory, writeLayer, type LayerEntry } from '../../core/src/oci/index.js';
@@ -98,6 +98,17 @@ describe('writeLayer of a directory', () => {
     await truncate(join(dir, 'grows'), 2_000_000);
     await expect(writeLayer(entries, join(tmp, 'shrinks.tar.gz'), { epoch: EPOCH })).rejects.toThrow(
       /grows: expected 3000000 bytes of content, read 2000000/,
+    );
+  });
+
+  it('fails, naming the file, when a file was removed after the walk', async () => {
+    const dir = join(tmp, 'vanishing');
+    await mkdir(dir);
+    await writeFile(join(dir, 'images.lock.json.1a2b3c4d.tmp'), '{}');
+    const entries = await entriesFromDirectory(dir, { owner });
+    await rm(join(dir, 'images.lock.json.1a2b3c4d.tmp'));
+    await expect(writeLayer(entries, join(tmp, 'vanishing.tar.gz'), { epoch: EPOCH })).rejects.toThrow(
+      `layer entry images.lock.json.1a2b3c4d.tmp: ${dir}/images.lock.json.1a2b3c4d.tmp was removed while the build read it`,
     );
   });
 });

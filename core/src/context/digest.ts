@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readFileSync } from 'node:fs';
+import { ContextChangedError } from './errors.js';
 import type { Selection } from './select.js';
 import { StatCache, rootOf, type FileStat } from './stat-cache.js';
 import type { ContextIndex } from './walk.js';
@@ -60,9 +61,9 @@ export async function digestSelection(
       statAtMs = walked!.restatAtMs?.get(src) ?? walked!.walkedAtMs;
     } else {
       statAtMs = Date.now();
-      const fresh = lstatSync(root + src);
-      if (!fresh.isFile()) {
-        throw new Error(`${root + src} is no longer a regular file (the context changed during the build)`);
+      const fresh = lstatSync(root + src, { throwIfNoEntry: false });
+      if (!fresh?.isFile()) {
+        throw new ContextChangedError(contextDir, src, fresh ? 'is no longer a regular file' : 'was removed');
       }
       st = fresh;
     }
@@ -78,7 +79,7 @@ export async function digestSelection(
       continue;
     }
     const digest = `sha256:${createHash('sha256')
-      .update(readFileSync(root + src))
+      .update(readContent(contextDir, src, () => readFileSync(root + src)))
       .digest('hex')}`;
     filesRead++;
     bytesRead += st.size;
@@ -94,7 +95,7 @@ export async function digestSelection(
   const worker = async () => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const [src, { st, statAtMs, at }] = next;
-      const digest = await hashStream(root + src);
+      const digest = await readContent(contextDir, src, () => hashStream(root + src));
       filesRead++;
       bytesRead += st.size;
       cache.set(src, st, digest, statAtMs);
@@ -136,6 +137,22 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/** Reads a listed file; one gone since the walk listed it is a ContextChangedError. */
+function readContent<T>(contextDir: string, src: string, read: () => T): T {
+  const vanished = (e: unknown): never => {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ContextChangedError(contextDir, src, 'was removed');
+    if (code === 'EISDIR') throw new ContextChangedError(contextDir, src, 'is no longer a regular file');
+    throw e;
+  };
+  try {
+    const got = read();
+    return (got instanceof Promise ? got.catch(vanished) : got) as T;
+  } catch (e) {
+    return vanished(e);
+  }
 }
 
 async function hashStream(abs: string): Promise<string> {

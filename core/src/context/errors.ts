@@ -21,3 +21,22 @@ export class ContextError extends Error {
     super(message);
   }
 }
+
+/**
+ * The context changed while the build read it: a selected file was removed, or stopped being a
+ * regular file, between the walk that listed it and the read of its content, or the files differ
+ * from what an earlier check of the build vouched for. The context re-lists a removed path and
+ * selects again (engine/contexts.ts); a context that keeps changing fails the build.
+ */
+export class ContextChangedError extends Error {
+  override name = 'ContextChangedError';
+  constructor(
+    /** The context directory. */
+    readonly dir: string,
+    /** Context-relative path of the entry that changed, when one is known. */
+    readonly path: string | undefined,
+    readonly why: string,
+  ) {
+    super(`the build context ${dir} changed while the build read it: ${path === undefined ? why : `${path} ${why}`}`);
+  }
+}

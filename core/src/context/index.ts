@@ -15,7 +15,7 @@ import { parseDockerignore } from './dockerignore.js';
 import { ContextError } from './errors.js';
 
 export { Matcher, parseDockerignore, type IgnoreFlavor, type ParentMatches } from './dockerignore.js';
-export { ContextError, type ContextErrorCode } from './errors.js';
+export { ContextChangedError, ContextError, type ContextErrorCode } from './errors.js';
 export { globMatch, hasWildcards } from './glob.js';
 export {
   walkContext,

@@ -193,7 +193,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     ...(o.updateLock ? { update: true } : {}),
   });
   if (pinned.changed) {
-    await writeLock(lockFile, pinned.lock);
+    await writeLock(lockFile, pinned.lock, store.paths.tmp);
     forgetEarlyChecks();
   }
   // The contexts the images read are opened now: checking each against its walk record (on a

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { checkRecord, prepareRecordChecks } from '../context/record-check.js';
 import {
+  ContextChangedError,
   contextRelative,
   digestSelection,
   ignorePatterns,
@@ -97,24 +98,56 @@ export class BuildContext {
     const known = this.digests.get(key);
     if (known !== undefined) {
       let made: Promise<Selection> | undefined;
-      p = Promise.resolve({ digest: known, selection: () => (made ??= this.index().then(select)) });
+      p = Promise.resolve({ digest: known, selection: () => (made ??= this.reselect(select, known)) });
     } else {
-      const generation = this.generation;
-      p = (async () => {
-        const index = await this.index();
-        const selection = select(index);
-        const { digest } = await digestSelection(this.dir, selection, await this.statCache(), index);
-        if (generation === this.generation) {
+      p = this.digestSelected(select).then(({ digest, selection, stable }) => {
+        if (stable) {
           this.digests.set(key, digest);
           this.recordStale = true;
         }
         return { digest, selection: () => Promise.resolve(selection) };
-      })();
+      });
       // A failure (a missing source) is not kept: the file may appear before the next build.
       p.catch(() => this.selections.delete(key));
     }
     this.selections.set(key, p);
     return p;
+  }
+
+  /**
+   * Selects from the walk and digests the selection; `stable` when no change was reported meanwhile.
+   * A selected file that is gone when read (a file another process renames into place) means the
+   * walk is out of date there: that path is re-listed, as a watcher's event would have it, and the
+   * selection made again.
+   */
+  private async digestSelected(
+    select: (index: ContextIndex) => Selection,
+  ): Promise<{ digest: string; selection: Selection; stable: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      const generation = this.generation;
+      const index = await this.index();
+      const selection = select(index);
+      try {
+        const { digest } = await digestSelection(this.dir, selection, await this.statCache(), index);
+        return { digest, selection, stable: generation === this.generation };
+      } catch (e) {
+        if (!(e instanceof ContextChangedError) || e.path === undefined || attempt === CHANGED_ATTEMPTS) throw e;
+        await this.changed([e.path]);
+      }
+    }
+  }
+
+  /**
+   * The selection a digest from the walk record stands for, made from a walk now (its step runs).
+   * It must still have that digest: the step's layer is cached under a key holding it, and other
+   * files under that key would be served to every later build with the recorded context.
+   */
+  private async reselect(select: (index: ContextIndex) => Selection, recorded: string): Promise<Selection> {
+    const { digest, selection } = await this.digestSelected(select);
+    if (digest !== recorded) {
+      throw new ContextChangedError(this.dir, undefined, 'its files differ from when the build checked them');
+    }
+    return selection;
   }
 
   /** Context-relative paths that changed: re-stats them in a walked context; forgets every digest. */
@@ -142,6 +175,9 @@ export class BuildContext {
     this.recordStale = false;
   }
 }
+
+/** Selections made again when files vanish under them, before the build gives up on a context that keeps changing. */
+const CHANGED_ATTEMPTS = 3;
 
 /** The ignore file every context has (the config's patterns come on top): a change to it means a new walk. */
 const IGNORE_FILE = '.dockerignore';

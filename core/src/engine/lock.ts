@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Graph, Source } from '../graph/types.js';
 import type { RegistryClient } from '../registry/index.js';
 import { expandWord } from './expand.js';
@@ -126,9 +127,34 @@ export async function readLock(file: string): Promise<Lock> {
   return { version: LOCK_VERSION, images: { ...lock.images } };
 }
 
-/** Written atomically (temp file + rename): an interrupted write never leaves half a lock. */
-export async function writeLock(file: string, lock: Lock): Promise<void> {
+/**
+ * Written atomically (temp file + rename): an interrupted write never leaves half a lock. Pins
+ * another build of the project wrote since this one read the file are kept (builds run at once
+ * each pin what they read); for an image both pinned, this build's digest is written. Returns
+ * the lock as it is on disk then.
+ *
+ * The temp file is made in `tmpDir` (the store's) when that is on the lock's filesystem: a
+ * concurrent build whose context holds the project would otherwise list it, and find it gone.
+ */
+export async function writeLock(file: string, lock: Lock, tmpDir?: string): Promise<Lock> {
+  const now = await readLock(file);
+  const merged: Lock = { version: LOCK_VERSION, images: sorted({ ...now.images, ...lock.images }) };
+  // Another build already wrote it: no write, so no temp file in the project a moment longer.
+  if (serializeLock(merged) === serializeLock(now)) return merged;
+  const text = serializeLock(merged);
+  if (tmpDir !== undefined) {
+    const tmp = join(tmpDir, `lock-${process.pid}-${randomBytes(4).toString('hex')}.json`);
+    await writeFile(tmp, text);
+    try {
+      await rename(tmp, file);
+      return merged;
+    } catch (e) {
+      await rm(tmp, { force: true });
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    }
+  }
   const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, serializeLock(lock));
+  await writeFile(tmp, text);
   await rename(tmp, file);
+  return merged;
 }

@@ -253,6 +253,15 @@ class Batches {
   }
 }
 
+function openHost(entry: LayerEntry, host: string): number {
+  try {
+    return openSync(host, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw new Error(`layer entry ${entry.path}: ${host} was removed while the build read it`);
+  }
+}
+
 function sizeError(entry: LayerEntry, size: number, read: number): Error {
   // A file that changed while it was read would give a corrupt archive: fail instead.
   return new Error(`layer entry ${entry.path}: expected ${size} bytes of content, read ${read}`);
@@ -288,7 +297,7 @@ export async function* tarMemberChunks(
         const host = hostFiles.get(entry.content!);
         if (host !== undefined) {
           // Read straight into the batch; ask for one byte more than promised to see a file that grew.
-          const fd = openSync(host, 'r');
+          const fd = openHost(entry, host);
           try {
             let read = 0;
             for (;;) {
