@@ -104,7 +104,9 @@ describe('startLayer', () => {
     const leftovers = async (): Promise<string[]> =>
       (await readdir(store.paths.tmp)).filter((n) => /^(snapshot|layer)-/.test(n));
     const before = await leftovers();
-    await expect(startLayer(store, entries, EPOCH, undefined, { snapshot: 'tee' })).rejects.toThrow(/ENOENT/);
+    await expect(startLayer(store, entries, EPOCH, undefined, { snapshot: 'tee' })).rejects.toThrow(
+      `layer entry app/src/main.js: ${dir}/app/src/main.js was removed while the build read it`,
+    );
     expect(await leftovers()).toEqual(before);
   });
 
