@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { appendFile, chmod, link, mkdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entriesFromDirectory, writeLayer, type LayerEntry } from '../../core/src/oci/index.js';
+import { entriesFromDirectory, hostFileContent, writeLayer, type LayerEntry } from '../../core/src/oci/index.js';
 import { noise, removeDir, sh, tempDir } from './helpers.js';
 
 // A layer's digests are part of every image built from it: a tree of a few thousand files, with files
@@ -99,6 +99,40 @@ describe('writeLayer of a directory', () => {
     await expect(writeLayer(entries, join(tmp, 'shrinks.tar.gz'), { epoch: EPOCH })).rejects.toThrow(
       /grows: expected 3000000 bytes of content, read 2000000/,
     );
+  });
+
+  it('fails when a file is no longer the one its content was hashed from, even at the same size', async () => {
+    const dir = join(tmp, 'rewritten');
+    await mkdir(dir);
+    const file = join(dir, 'main.js');
+    await writeFile(file, 'one');
+    await writeFile(join(dir, 'empty'), '');
+    const hashed = (path: string) => {
+      const { ino, mtimeMs, ctimeMs } = statSync(path);
+      return { ino, mtimeMs, ctimeMs };
+    };
+    const entries = (stats: Record<string, { ino: number; mtimeMs: number; ctimeMs: number }>): LayerEntry[] =>
+      Object.entries(stats).map(([name, st]) => ({
+        path: name,
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        size: statSync(join(dir, name)).size,
+        content: hostFileContent(join(dir, name), st),
+      }));
+    const before = { 'main.js': hashed(file), empty: hashed(join(dir, 'empty')) };
+    // Unchanged: written as usual.
+    await writeLayer(entries(before), join(tmp, 'unchanged.tar.gz'), { epoch: EPOCH });
+    await new Promise((r) => setTimeout(r, 20));
+    await writeFile(file, 'two');
+    await expect(writeLayer(entries(before), join(tmp, 'rewritten.tar.gz'), { epoch: EPOCH })).rejects.toThrow(
+      `layer entry main.js: ${file} changed while the build read it`,
+    );
+    await writeFile(join(dir, 'empty'), '');
+    await expect(
+      writeLayer(entries({ empty: before.empty }), join(tmp, 'empty.tar.gz'), { epoch: EPOCH }),
+    ).rejects.toThrow(`layer entry empty: ${join(dir, 'empty')} changed while the build read it`);
   });
 
   it('fails, naming the file, when a file was removed after the walk', async () => {

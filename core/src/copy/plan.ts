@@ -21,6 +21,7 @@ import {
   lookupLowerdirs,
   contentXattrs,
   readLayerXattrs,
+  type HostFileStat,
   type LayerEntry,
   type MergedEntry,
 } from '../oci/index.js';
@@ -39,6 +40,8 @@ export interface PlanOptions {
   chmod?: number;
   /** `dev:ino` of a context file (by its `src`), to find hardlinked ones. */
   inode: (src: string) => string;
+  /** What a source file was when its selection was hashed (by its `src`): the copy fails if it is no longer that. */
+  hashed?: (src: string) => HostFileStat | undefined;
   /**
    * The sources are a layer of another stage, not the context: without --chown each entry keeps its
    * source's owner, and its xattrs (overlay's own left out), as copySelection does.
@@ -148,7 +151,7 @@ export async function planCopy(o: PlanOptions): Promise<LayerEntry[] | undefined
       mode: mode(e.mode),
       ...meta,
       size: e.size,
-      content: hostFileContent(src),
+      content: hostFileContent(src, o.hashed?.(e.src)),
     });
     for (const other of others) {
       entries.push({ path: other.path, type: 'hardlink', mode: mode(e.mode), ...meta, linkname: first!.path });

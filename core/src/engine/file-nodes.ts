@@ -67,6 +67,8 @@ export async function copyNode(o: CopyNodeOptions): Promise<LayerWrite | undefin
         const e = from.index?.entries.get(src) ?? lstatSync(posix.join(from.dir, src));
         return `${e.dev}:${e.ino}`;
       },
+      // The walk's stats are those the selection's digest was made (or vouched for) with.
+      hashed: (src) => from.index?.entries.get(src),
     });
     if (planned) return startLayer(o.store, planned, o.epoch, o.timings, o.snapshot ? { snapshot: 'tee' } : {});
   }

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { LayerEntry, EntryType } from './entry.js';
 
@@ -152,18 +152,37 @@ function truncateAscii(s: string, width: number): string {
   return s.replace(/[^\x20-\x7e]/g, '_').slice(0, width);
 }
 
+/**
+ * What a host file was when its content was hashed (a build context's walk): the file read for the
+ * layer must still be that one, or the layer would hold other bytes than its cache key says.
+ */
+export interface HostFileStat {
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
 /** Content openers that are host files: tarChunks reads those synchronously instead of through a stream. */
-const hostFiles = new WeakMap<() => Readable, string>();
+const hostFiles = new WeakMap<() => Readable, { abs: string; expect: HostFileStat | undefined }>();
 
 /**
  * A content opener for the host file `abs`. It works as any other opener, and lets tarChunks read the file
  * with a few system calls instead of a stream: for thousands of small files, stream set-up costs more than
- * the reading.
+ * the reading. With `expect`, the file read must still have that inode and those times.
  */
-export function hostFileContent(abs: string): () => Readable {
+export function hostFileContent(abs: string, expect?: HostFileStat): () => Readable {
   const open = (): Readable => createReadStream(abs);
-  hostFiles.set(open, abs);
+  hostFiles.set(open, { abs, expect });
   return open;
+}
+
+function checkUnchanged(entry: LayerEntry, host: string, expect: HostFileStat | undefined, fd?: number): void {
+  if (expect === undefined) return;
+  const st = fd === undefined ? lstatSync(host, { throwIfNoEntry: false }) : fstatSync(fd);
+  if (st === undefined) throw new Error(`layer entry ${entry.path}: ${host} was removed while the build read it`);
+  if (st.ino !== expect.ino || st.mtimeMs !== expect.mtimeMs || st.ctimeMs !== expect.ctimeMs) {
+    throw new Error(`layer entry ${entry.path}: ${host} changed while the build read it`);
+  }
 }
 
 // Headers and contents are gathered into buffers of this size, so hashing and compressing (and any stream
@@ -293,12 +312,15 @@ export async function* tarMemberChunks(
     if (entry.type === 'file') {
       const size = entry.size ?? 0;
       const chunk = cutsInside(size);
+      const hostFile = hostFiles.get(entry.content!);
+      if (size === 0 && hostFile) checkUnchanged(entry, hostFile.abs, hostFile.expect);
       if (size > 0) {
-        const host = hostFiles.get(entry.content!);
-        if (host !== undefined) {
+        if (hostFile !== undefined) {
+          const host = hostFile.abs;
           // Read straight into the batch; ask for one byte more than promised to see a file that grew.
           const fd = openHost(entry, host);
           try {
+            checkUnchanged(entry, host, hostFile.expect, fd);
             let read = 0;
             for (;;) {
               let want = Math.min(size - read + 1, out.room);
