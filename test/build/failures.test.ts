@@ -56,7 +56,8 @@ describe('an interrupted build', () => {
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     it(`(${signal}) leaves the store usable, with the steps that finished cached`, async () => {
       const env = { ...process.env, ...MIRROR_ENV, DRYDOCK_HOME: box.home };
-      const child = spawn(CLI, ['build', 'slow', '-c', box.dir, '--progress', 'plain'], { env });
+      // A duration no other process on the host sleeps for, so that the check below sees this step's alone.
+      const child = spawn(CLI, ['build', 'slow', '-c', box.dir, '--progress', 'plain', '--arg', 'SLEEP=6017'], { env });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
@@ -73,7 +74,7 @@ describe('an interrupted build', () => {
       const again = await box.build({ images: ['good'] });
       expect(again.images).toHaveLength(1);
       const ps = await exec('ps', ['-eo', 'args']);
-      expect(ps.stdout).not.toMatch(/^sleep 60/m);
+      expect(ps.stdout).not.toMatch(/^sleep 6017$/m);
       const quick = await drydock(['build', 'slow', '-c', box.dir, '--progress', 'plain', '--arg', 'SLEEP=0'], {
         env: { ...MIRROR_ENV, DRYDOCK_HOME: box.home },
       });

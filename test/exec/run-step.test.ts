@@ -218,6 +218,60 @@ describe('a RUN step', () => {
   });
 });
 
+describe('a step cancelled before or while its container starts', () => {
+  /** Host processes running `sleep <seconds>` (a container's process is one too, seen from here). */
+  const sleepers = (seconds: string): number =>
+    readdirSync('/proc')
+      .filter((pid) => /^\d+$/.test(pid))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${seconds}\0`;
+        } catch {
+          return false;
+        }
+      }).length;
+
+  it('starts no container when cancelled during its preparation', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const upper = layer();
+    const error = await runStep({
+      lowerdirs: [base],
+      upperdir: upper,
+      scratch: root,
+      process: proc('touch /started; sleep 100'),
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExecCancelled);
+    await unmountsDone();
+    expect(readdirSync(upper)).toEqual([]);
+    expect(mountsUnder(root)).toEqual([]);
+  });
+
+  it('leaves no process behind, whenever during the start the cancel lands', async () => {
+    // From right after runc is started to well after the container runs: runc kill fails while the
+    // container is being created, and runc run must not be killed then (its container would run on).
+    for (const delayMs of [0, 2, 5, 10, 20, 40, 80]) {
+      const controller = new AbortController();
+      const cancel = setTimeout(() => controller.abort(), delayMs);
+      const error = await runStep({
+        lowerdirs: [base],
+        upperdir: layer(),
+        scratch: root,
+        process: proc('sleep 987'),
+        signal: controller.signal,
+        // The preparation done, the container is starting: the cancel lands in the start.
+        onOutput: () => {},
+      }).catch((e: unknown) => e);
+      clearTimeout(cancel);
+      expect(error).toBeInstanceOf(ExecCancelled);
+      expect(sleepers('987')).toBe(0);
+    }
+    await unmountsDone();
+    expect(execFileSync('runc', ['--root', '/run/drydock/runc', 'list', '-q']).toString()).toBe('');
+  });
+});
+
 describe('resolveUser', () => {
   it('reads names, ids and groups from the image, not the host', async () => {
     expect(await resolveUser(filesAt(base), 'app')).toEqual({

@@ -107,16 +107,19 @@ export async function runStep(o: RunStepOptions): Promise<void> {
       ...(o.privileged ? { privileged: true } : {}),
     });
     await writeFile(join(dir, 'config.json'), JSON.stringify(spec));
-    result = await runContainer({
-      id,
-      bundle: dir,
-      ...(o.signal ? { signal: o.signal } : {}),
-      ...(o.stop ? { stop: o.stop } : {}),
-      onOutput: (stream, chunk) => {
-        tail.push(chunk);
-        o.onOutput?.(stream, chunk);
-      },
-    });
+    // Cancelled while the step was being prepared: no container is started only to be killed.
+    result = o.signal?.aborted
+      ? { exitCode: 1, cancelled: true }
+      : await runContainer({
+          id,
+          bundle: dir,
+          ...(o.signal ? { signal: o.signal } : {}),
+          ...(o.stop ? { stop: o.stop } : {}),
+          onOutput: (stream, chunk) => {
+            tail.push(chunk);
+            o.onOutput?.(stream, chunk);
+          },
+        });
   } finally {
     if (secretsMounted) await unmount(secrets);
     // Beside what follows (the commit reads the upperdir, not the mount): ~5 ms off every RUN.
