@@ -41,12 +41,12 @@ const DOCKER = '/usr/bin/docker';
 const MB = 1024 * 1024;
 const MEMORY_POLL_MS = 50;
 
-/** The repository root: the nearest folder above this file with cli/bin/drydock.js. */
+/** The repository root: the nearest folder above this file with cli/bin/drydock.cjs. */
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'cli/bin/drydock.js'))) {
+  while (!existsSync(join(dir, 'cli/bin/drydock.cjs'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the repository root (cli/bin/drydock.js) above ' + import.meta.url);
+    if (up === dir) throw new Error('cannot find the repository root (cli/bin/drydock.cjs) above ' + import.meta.url);
     dir = up;
   }
   return dir;
@@ -93,7 +93,7 @@ function drydockEnv(home: string): NodeJS.ProcessEnv {
 function drydock(args: readonly string[], home: string, label: string, memory = true): Promise<Run> {
   // A profile needs node's own flags (not allowed in NODE_OPTIONS): the entry script runs under node.
   const prof = ['--cpu-prof', '--cpu-prof-dir', LOGS, '--cpu-prof-name', `${label}.cpuprofile`];
-  const [command, argv] = CPU_PROF ? [process.execPath, [...prof, `${CLI}.js`]] : [CLI, []];
+  const [command, argv] = CPU_PROF ? [process.execPath, [...prof, `${CLI}.cjs`]] : [CLI, []];
   return run(command, [...argv, '--no-color', ...args], {
     cwd: ROOT,
     env: drydockEnv(home),

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const START = '<!-- cli-help:start -->';
 const END = '<!-- cli-help:end -->';
 const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
-const bin = fileURLToPath(new URL('../bin/drydock.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/drydock.cjs', import.meta.url));
 
 const help = execFileSync(process.execPath, [bin, '--help'], {
   encoding: 'utf8',

@@ -79,8 +79,8 @@ describe('NODE_EXTRA_CA_CERTS', () => {
       handoff: null,
       child: TEST_CA,
     });
-    // Run as `node bin/drydock.js`, Node parses the file at start as usual.
-    const direct = await drydock(['ls', '-c', dir], { env, entry: join(root, 'cli/bin/drydock.js') });
+    // Run as `node bin/drydock.cjs`, Node parses the file at start as usual.
+    const direct = await drydock(['ls', '-c', dir], { env, entry: join(root, 'cli/bin/drydock.cjs') });
     expect(direct.stderr).toBe('');
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ atStart: ['NODE_EXTRA_CA_CERTS'], child: TEST_CA });
   });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-/** The executable as npm installs it: the launcher that runs bin/drydock.js. */
+/** The executable as npm installs it: the launcher that runs bin/drydock.cjs. */
 export const bin = join(root, 'cli/bin/drydock');
 export const fixtures = join(root, 'test/cli/fixtures');
 
@@ -31,8 +31,8 @@ export function drydock(
   args: readonly string[],
   options: { cwd?: string; env?: Record<string, string>; entry?: string } = {},
 ): Promise<Run> {
-  if (!existsSync(join(root, 'cli/dist/drydock.js'))) {
-    throw new Error('cli/dist/drydock.js is missing: run `npm run build` before the CLI tests');
+  if (!existsSync(join(root, 'cli/dist/drydock.cjs'))) {
+    throw new Error('cli/dist/drydock.cjs is missing: run `npm run build` before the CLI tests');
   }
   return new Promise((resolve, reject) => {
     // `entry`: a script to run with this node instead of the launcher.

@@ -10,7 +10,7 @@ import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** The executable as npm installs it: the launcher that runs bin/drydock.js. */
+/** The executable as npm installs it: the launcher that runs bin/drydock.cjs. */
 export const CLI = fileURLToPath(new URL('../../cli/bin/drydock', import.meta.url));
 /** The engine's own client (20.10, BuildKit built in); /usr/local/bin/docker is a newer client only. */
 export const DOCKER = '/usr/bin/docker';
@@ -207,7 +207,7 @@ export async function requireBench(): Promise<void> {
   if (info.code !== 0) {
     throw new Error(`no Docker engine answers ${DOCKER}: run "sudo bash test/env/setup.sh" first\n${info.stderr}`);
   }
-  if (!existsSync(CLI.replace(/bin\/drydock$/, 'dist/drydock.js'))) {
+  if (!existsSync(CLI.replace(/bin\/drydock$/, 'dist/drydock.cjs'))) {
     throw new Error('the CLI is not built: run "npm run build" first');
   }
 }

@@ -82,7 +82,7 @@ export class Bench {
     const info = await docker(['info', '--format', '{{.ServerVersion}}']);
     if (info.code !== 0)
       throw new Error(`no Docker engine answers: run "bash test/env/setup.sh" first\n${info.stderr}`);
-    if (!existsSync(CLI.replace(/bin\/drydock\.js$/, 'dist/drydock.js'))) throw new Error('run "npm run build" first');
+    if (!existsSync(CLI.replace(/bin\/drydock$/, 'dist/drydock.cjs'))) throw new Error('run "npm run build" first');
     this.tmp = await mkdtemp(join(tmpdir(), 'drydock-equivalence-'));
     this.home = join(this.tmp, 'drydock-home');
     await mkdir(this.home);

@@ -159,8 +159,8 @@ describe('on a terminal', () => {
       expect(screen).toContain('\r\u001b[Kapp: ');
     } finally {
       child.kill('SIGINT');
-      // The launcher execs node on bin/drydock.js.
-      spawnSync('pkill', ['-INT', '-f', `${CLI}.js build app --watch`]);
+      // The launcher execs node on bin/drydock.cjs.
+      spawnSync('pkill', ['-INT', '-f', `${CLI}.cjs build app --watch`]);
     }
   });
 });

@@ -5,7 +5,6 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Preset, PresetMatch, ProjectFiles } from '@drydock/core';
 
 export type AnyPreset = Preset<object, string, string>;
@@ -47,13 +46,17 @@ export interface LoadedPreset {
  * The preset's package as the project resolves it (the version its config will run), else the
  * copy installed with drydock (its optional dependencies).
  */
+const requireHere = createRequire(import.meta.url);
+
 export async function loadPreset(entry: PresetEntry, dir: string): Promise<LoadedPreset> {
   const local = resolveFrom(dir, entry.package);
   let module: Record<string, unknown>;
   try {
-    module = (await import(local ? pathToFileURL(local).href : entry.package)) as Record<string, unknown>;
+    // require(), not import(): the executable runs this code as a script (core/src/boot.ts), where
+    // Node 20 has no import(); presets are ES modules without top-level await, as configs need.
+    module = requireHere(local ?? entry.package) as Record<string, unknown>;
   } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
+    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
     return { entry, preset: undefined, installed: false, problem: missing ? 'not installed' : firstLine(err) };
   }
   const preset = Object.values(module).find((v): v is AnyPreset => isPreset(v) && v.name === entry.name);

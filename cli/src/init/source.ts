@@ -1,8 +1,10 @@
 /**
  * The `images.config.ts` that `drydock init` writes, built as a syntax tree with ts-morph and
  * printed in the repository's prettier style (single quotes, trailing commas, two spaces).
- * ts-morph brings a whole TypeScript compiler: it is imported here, on use, and nowhere else.
+ * ts-morph brings a whole TypeScript compiler: it is required here, on use, and nowhere else.
  */
+import { createRequire } from 'node:module';
+
 export interface ConfigSpec {
   /** The image's name, the key under `images`. */
   readonly image: string;
@@ -18,7 +20,10 @@ export interface ConfigSpec {
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 export async function configSource(spec: ConfigSpec): Promise<string> {
-  const { IndentationText, NewLineKind, Project, QuoteKind, SyntaxKind } = await import('ts-morph');
+  // Loaded on first use (only `drydock init` needs it), with require: see presets.ts loadPreset.
+  const { IndentationText, NewLineKind, Project, QuoteKind, SyntaxKind } = createRequire(import.meta.url)(
+    'ts-morph',
+  ) as typeof import('ts-morph');
   const project = new Project({
     useInMemoryFileSystem: true,
     manipulationSettings: {

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(ROOT, 'cli/bin/drydock.js');
+const CLI = join(ROOT, 'cli/bin/drydock.cjs');
 const DOCKER = '/usr/bin/docker';
 const argv = process.argv.slice(2);
 const RUNS = Number(argv[argv.indexOf('--runs') + 1] || 3) || 3;
