@@ -3,7 +3,7 @@
  * the peak memory of the process tree, polled from /proc.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,6 +74,24 @@ function rssOf(pid: number): number {
   return statm ? Number(statm.split(' ')[1] ?? 0) * PAGE : 0;
 }
 
+/**
+ * Whether `pid` is a copy of its parent that has not exec'd yet: Node starts a program by fork, and
+ * until the exec the child's RSS counts the parent's pages it shares copy-on-write (~90 MB here),
+ * though they are the parent's memory, counted already. Such a child is counted as nothing.
+ */
+function isUnexecedFork(pid: number, parent: number): boolean {
+  const cmdline = readText(`/proc/${pid}/cmdline`);
+  return cmdline !== undefined && cmdline === readText(`/proc/${parent}/cmdline`) && exeOf(pid) === exeOf(parent);
+}
+
+function exeOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
 function commOf(pid: number): string {
   return (readText(`/proc/${pid}/comm`) ?? '').trim();
 }
@@ -109,7 +127,7 @@ class MemoryMonitor {
       all += rss;
       if (!inContainer) own += rss;
       const below = inContainer || commOf(pid) === 'runc';
-      for (const c of childrenOf(pid)) stack.push([c, below]);
+      for (const c of childrenOf(pid)) if (!isUnexecedFork(c, pid)) stack.push([c, below]);
     }
     const hwm = main === undefined ? undefined : hwmOf(main);
     if (hwm !== undefined) this.peak.mainHwm = Math.max(this.peak.mainHwm, hwm);

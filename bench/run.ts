@@ -689,7 +689,7 @@ async function main(): Promise<number> {
       seconds: `wall clock, process start to exit; warm scenarios: median of ${REPEAT} rounds (each round a fresh edit), cold: 1 round`,
       cpu: 'drydock CPU s: user + system seconds of the drydock process tree from /usr/bin/time (RUN-step containers included), median',
       loadAverage: { start: loadStart, end: loadEnd },
-      memory: `polled every ${MEMORY_POLL_MS} ms from /proc: peak sum of RSS over the drydock process tree, RUN-step containers (below runc) left out; "main" is the node process's VmHWM; "+RUN" includes the containers`,
+      memory: `polled every ${MEMORY_POLL_MS} ms from /proc: peak sum of RSS over the drydock process tree, RUN-step containers (below runc) left out, and so are children between fork and exec (their RSS is the parent's pages, shared copy-on-write); "main" is the node process's VmHWM; "+RUN" includes the containers`,
       edits: { editSource: EDIT_SOURCE, editAsset: EDIT_ASSET, touch: TOUCH_FILE },
       workload:
         'bench/workload.ts: api and worker (npm ci --offline of local tarballs, bundler script, node:20-slim runtime), assets (20,000 files COPY into busybox)',
@@ -712,7 +712,7 @@ async function main(): Promise<number> {
   out.push(table(results));
   out.push('');
   out.push(
-    `memory: peak RSS summed over the drydock process tree (polled every ${MEMORY_POLL_MS} ms from /proc, RUN-step containers left out); (main) node's VmHWM; (+RUN) with the containers`,
+    `memory: peak RSS summed over the drydock process tree (polled every ${MEMORY_POLL_MS} ms from /proc, RUN-step containers and not yet exec'd forks left out); (main) node's VmHWM; (+RUN) with the containers`,
   );
   if (watch) {
     out.push('');
