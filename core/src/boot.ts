@@ -5,8 +5,9 @@
  * a rebuild, measured). V8 can instead take back the bytecode an earlier run made.
  *
  * A bundle's cache lives in the store, which belongs to the user running drydock (bytecode is never
- * read from a place others can write), named by the bundle's content digest, Node's version and the
- * architecture. V8 itself rejects a cache made under other flags; it is then made again.
+ * read from a place others can write), named by the bundle's path and content digest, Node's
+ * version and the architecture. V8 itself rejects a cache made under other flags; it is then made
+ * again.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,11 @@ interface Unsaved {
   name: string;
 }
 
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** The start of the names of a bundle's caches: its file name and a digest of its path. */
+const cachePrefix = (file: string): string => `${basename(file)}-${sha256(file).slice(0, 12)}-`;
+
 /** Bundles loaded without a usable cache: theirs is written by keepCodeCaches. */
 const unsaved: Unsaved[] = [];
 
@@ -43,7 +49,10 @@ export function loadBundle(file: string, dir: string = codeCacheDir()): unknown 
   const known = require.cache[file];
   if (known) return known.exports;
   const source = readFileSync(file, 'utf8');
-  const name = `${basename(file)}-${createHash('sha256').update(source).digest('hex').slice(0, 32)}-${process.version}-${process.arch}.bin`;
+  // The path is part of the name: V8's cached code carries the script's file name (stack frames
+  // of a copy of the bundle elsewhere would name this one). A new version of the bundle at the
+  // same path replaces the cache of the old one (saveCodeCaches).
+  const name = `${cachePrefix(file)}${sha256(source).slice(0, 32)}-${process.version}-${process.arch}.bin`;
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(join(dir, name));
@@ -70,25 +79,27 @@ export function loadBundle(file: string, dir: string = codeCacheDir()): unknown 
 
 /**
  * Writes, when the process exits, the caches of the bundles loaded without one: made then, they
- * hold every function the command compiled, which is what the next run of it needs. Best effort.
+ * hold every function the command compiled, which is what the next run of it needs.
  */
 export function keepCodeCaches(): void {
-  process.once('exit', () => {
-    for (const u of unsaved.splice(0)) {
-      try {
-        mkdirSync(u.dir, { recursive: true });
-        const tmp = join(u.dir, `${u.name}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-        writeFileSync(tmp, u.script.createCachedData());
-        renameSync(tmp, join(u.dir, u.name));
-        // The caches of the bundle's earlier versions are of no more use.
-        const prefix = `${basename(u.file)}-`;
-        for (const old of readdirSync(u.dir)) {
-          if (old.startsWith(prefix) && old.endsWith('.bin') && old !== u.name)
-            rmSync(join(u.dir, old), { force: true });
-        }
-      } catch {
-        // The next run compiles from the source, as without a cache.
+  process.once('exit', saveCodeCaches);
+}
+
+/** Writes the caches of the bundles loaded without one, now. Best effort. */
+export function saveCodeCaches(): void {
+  for (const u of unsaved.splice(0)) {
+    try {
+      mkdirSync(u.dir, { recursive: true });
+      const tmp = join(u.dir, `${u.name}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+      writeFileSync(tmp, u.script.createCachedData());
+      renameSync(tmp, join(u.dir, u.name));
+      // The caches of earlier versions of the bundle at this path are of no more use.
+      const prefix = cachePrefix(u.file);
+      for (const old of readdirSync(u.dir)) {
+        if (old.startsWith(prefix) && old.endsWith('.bin') && old !== u.name) rmSync(join(u.dir, old), { force: true });
       }
+    } catch {
+      // The next run compiles from the source, as without a cache.
     }
-  });
+  }
 }

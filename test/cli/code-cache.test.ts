@@ -49,8 +49,8 @@ describe('the code cache', () => {
     const first = caches(p.cache);
     const node = `${process.version}-${process.arch}`;
     expect([...first.keys()].sort()).toEqual([
-      expect.stringMatching(new RegExp(`^bundle\\.cjs-[0-9a-f]{32}-${node}\\.bin$`)),
-      expect.stringMatching(new RegExp(`^drydock\\.cjs-[0-9a-f]{32}-${node}\\.bin$`)),
+      expect.stringMatching(new RegExp(`^bundle\\.cjs-[0-9a-f]{12}-[0-9a-f]{32}-${node}\\.bin$`)),
+      expect.stringMatching(new RegExp(`^drydock\\.cjs-[0-9a-f]{12}-[0-9a-f]{32}-${node}\\.bin$`)),
     ]);
 
     const again = await drydock(['build', '-c', p.dir], { env });

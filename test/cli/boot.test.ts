@@ -1,0 +1,48 @@
+/**
+ * loadBundle (core/src/boot.ts): a CommonJS bundle compiled from a V8 code cache. V8's cached code
+ * carries the script's file name, so two copies of one bundle at two paths must not share a cache:
+ * the second would report the first one's path in its stack frames (drydock locates config errors
+ * by skipping its own frames, found by path).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadBundle, saveCodeCaches } from '../../core/src/boot.js';
+
+const root = mkdtempSync(join(tmpdir(), 'drydock-boot-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const SOURCE = "module.exports = () => new Error('here').stack.split('\\n')[1];\n";
+
+function copyAt(name: string): string {
+  mkdirSync(join(root, name));
+  const file = join(root, name, 'bundle.cjs');
+  writeFileSync(file, SOURCE);
+  return file;
+}
+
+describe('a bundle loaded through the code cache', () => {
+  it('names its own file in stack frames, also when a copy elsewhere was cached first', () => {
+    const cache = join(root, 'code-cache');
+    const first = copyAt('first');
+    const frame = loadBundle(first, cache) as () => string;
+    expect(frame()).toContain(`${first}:1:`);
+    saveCodeCaches();
+    expect(readdirSync(cache)).toHaveLength(1);
+
+    const second = copyAt('second');
+    const again = loadBundle(second, cache) as () => string;
+    expect(again()).toContain(`${second}:1:`);
+    saveCodeCaches();
+    // Each path has its cache; neither replaces the other.
+    expect(readdirSync(cache)).toHaveLength(2);
+  });
+
+  it('is one instance: a later require of the file gets what loadBundle loaded', async () => {
+    const file = copyAt('instance');
+    const loaded = loadBundle(file, join(root, 'code-cache'));
+    const { createRequire } = await import('node:module');
+    expect(createRequire(file)(file)).toBe(loaded);
+  });
+});
