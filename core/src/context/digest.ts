@@ -79,7 +79,7 @@ export async function digestSelection(
       continue;
     }
     const digest = `sha256:${createHash('sha256')
-      .update(readContent(contextDir, src, () => readFileSync(root + src)))
+      .update(readListed(contextDir, src, root + src))
       .digest('hex')}`;
     filesRead++;
     bytesRead += st.size;
@@ -95,7 +95,9 @@ export async function digestSelection(
   const worker = async () => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const [src, { st, statAtMs, at }] = next;
-      const digest = await readContent(contextDir, src, () => hashStream(root + src));
+      const digest = await hashStream(root + src).catch((e: unknown) => {
+        throw asChanged(e, contextDir, src);
+      });
       filesRead++;
       bytesRead += st.size;
       cache.set(src, st, digest, statAtMs);
@@ -139,20 +141,21 @@ function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
-/** Reads a listed file; one gone since the walk listed it is a ContextChangedError. */
-function readContent<T>(contextDir: string, src: string, read: () => T): T {
-  const vanished = (e: unknown): never => {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ContextChangedError(contextDir, src, 'was removed');
-    if (code === 'EISDIR') throw new ContextChangedError(contextDir, src, 'is no longer a regular file');
-    throw e;
-  };
+/** A listed file's content; one gone since the walk listed it is a ContextChangedError. */
+function readListed(contextDir: string, src: string, abs: string): Buffer {
   try {
-    const got = read();
-    return (got instanceof Promise ? got.catch(vanished) : got) as T;
+    return readFileSync(abs);
   } catch (e) {
-    return vanished(e);
+    throw asChanged(e, contextDir, src);
   }
+}
+
+/** A read's error as what it says of the context: a ContextChangedError when the file went away. */
+function asChanged(e: unknown, contextDir: string, src: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new ContextChangedError(contextDir, src, 'was removed');
+  if (code === 'EISDIR') return new ContextChangedError(contextDir, src, 'is no longer a regular file');
+  return e;
 }
 
 async function hashStream(abs: string): Promise<string> {

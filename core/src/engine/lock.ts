@@ -139,22 +139,24 @@ export async function readLock(file: string): Promise<Lock> {
 export async function writeLock(file: string, lock: Lock, tmpDir?: string): Promise<Lock> {
   const now = await readLock(file);
   const merged: Lock = { version: LOCK_VERSION, images: sorted({ ...now.images, ...lock.images }) };
-  // Another build already wrote it: no write, so no temp file in the project a moment longer.
-  if (serializeLock(merged) === serializeLock(now)) return merged;
   const text = serializeLock(merged);
-  if (tmpDir !== undefined) {
-    const tmp = join(tmpDir, `lock-${process.pid}-${randomBytes(4).toString('hex')}.json`);
+  // Another build already wrote it: no write, so no temp file in the project a moment longer.
+  if (text === serializeLock(now)) return merged;
+  const name = randomBytes(4).toString('hex');
+  const temps = [
+    ...(tmpDir === undefined ? [] : [join(tmpDir, `lock-${process.pid}-${name}.json`)]),
+    `${file}.${name}.tmp`,
+  ];
+  for (const tmp of temps) {
     await writeFile(tmp, text);
     try {
       await rename(tmp, file);
       return merged;
     } catch (e) {
       await rm(tmp, { force: true });
+      // Only a store on another file system is worth the next place.
       if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
     }
   }
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-  return merged;
+  throw new Error(`${file}: could not be written`);
 }

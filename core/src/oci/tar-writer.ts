@@ -179,7 +179,7 @@ export function hostFileContent(abs: string, expect?: HostFileStat): () => Reada
 function checkUnchanged(entry: LayerEntry, host: string, expect: HostFileStat | undefined, fd?: number): void {
   if (expect === undefined) return;
   const st = fd === undefined ? lstatSync(host, { throwIfNoEntry: false }) : fstatSync(fd);
-  if (st === undefined) throw new Error(`layer entry ${entry.path}: ${host} was removed while the build read it`);
+  if (st === undefined) throw removedError(entry, host);
   if (st.ino !== expect.ino || st.mtimeMs !== expect.mtimeMs || st.ctimeMs !== expect.ctimeMs) {
     throw new Error(`layer entry ${entry.path}: ${host} changed while the build read it`);
   }
@@ -277,9 +277,12 @@ function openHost(entry: LayerEntry, host: string): number {
     return openSync(host, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    throw new Error(`layer entry ${entry.path}: ${host} was removed while the build read it`);
+    throw removedError(entry, host);
   }
 }
+
+const removedError = (entry: LayerEntry, host: string): Error =>
+  new Error(`layer entry ${entry.path}: ${host} was removed while the build read it`);
 
 function sizeError(entry: LayerEntry, size: number, read: number): Error {
   // A file that changed while it was read would give a corrupt archive: fail instead.
