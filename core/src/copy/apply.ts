@@ -92,7 +92,7 @@ async function singleTarget(
   e: SelectedEntry,
 ): Promise<[string, string]> {
   ensureDir(o.rootfs, posix.dirname(destPath), owner, destPath);
-  const target = await secureJoin(o.rootfs, destPath);
+  const target = secureJoin(o.rootfs, destPath);
   const st = lstatSync(target, { throwIfNoEntry: false });
   if (st?.isDirectory()) return [target + '/' + e.name, posix.join(destPath, e.name)];
   // A dangling symlink at the destination: BuildKit writes its target, creating the parents.

@@ -168,7 +168,7 @@ export async function extractArchive(path: string, dest: string, shown: string):
           chmod = false;
           break;
         case 'hardlink': {
-          const target = await secureJoin(dest, h.linkname, false);
+          const target = secureJoin(dest, h.linkname, false);
           linkSync(target, abs);
           chmod = !lstatSync(target).isSymbolicLink();
           break;

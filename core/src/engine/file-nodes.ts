@@ -201,7 +201,7 @@ export async function workdirNode(
     let at = '';
     for (const part of parts) {
       at = posix.join(at || '/', part);
-      const host = await secureJoin(rootfs, at);
+      const host = secureJoin(rootfs, at);
       const st = await lstat(host).catch(() => undefined);
       if (st) continue;
       await mkdir(host, { mode: 0o755 });

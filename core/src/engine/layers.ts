@@ -5,7 +5,8 @@
  * into place as the snapshot instead of being extracted again.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   applyLayerAsLowerdir,
@@ -37,10 +38,13 @@ export interface LayerTimings {
 /** Snapshot ids are the diff_id's hex: short enough to keep long overlay lowerdir chains under a page. */
 export const snapshotId = (diffId: string): string => diffId.replace(/^sha256:/, '');
 
-/** A fresh directory under the store's tmp/ (same file system as snapshots, so renames work). */
-export async function scratchDir(store: Store, prefix: string): Promise<string> {
+/**
+ * A fresh directory under the store's tmp/ (same file system as snapshots, so renames work). Made
+ * synchronously: steps make theirs on the critical path, where an await waits behind other work.
+ */
+export function scratchDir(store: Store, prefix: string): string {
   const dir = join(store.paths.tmp, `${prefix}-${process.pid}-${randomBytes(6).toString('hex')}`);
-  await mkdir(dir, { recursive: true, mode: 0o755 });
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
   return dir;
 }
 
@@ -120,7 +124,7 @@ export async function startLayer(
   }
   const started = performance.now();
   const file = join(store.paths.tmp, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
-  const teeDir = options.snapshot === 'tee' ? await scratchDir(store, 'snapshot') : undefined;
+  const teeDir = options.snapshot === 'tee' ? scratchDir(store, 'snapshot') : undefined;
   const tee = teeDir ? lowerdirWriter(teeDir, 'being written') : undefined;
   // The directory that becomes the snapshot, if any, complete once the tar is.
   const snapshotFrom = teeDir ?? options.upperdir;
@@ -132,7 +136,7 @@ export async function startLayer(
     if (snapshotFrom === undefined) return { diffId };
     if (tee) await tee.finish();
     // As an extracted one: the root of a lowerdir is the image's /.
-    await chmod(snapshotFrom, 0o755);
+    chmodSync(snapshotFrom, 0o755);
     const snapshot = await store.adoptSnapshot(snapshotId(diffId), snapshotFrom);
     // The next steps look this layer up (lowerdir-view.ts), and so will a later process's: its
     // entries say what getfattr would. Only time is lost if the record is not written.

@@ -21,8 +21,8 @@ export interface MountedRootfs {
 
 /** Mounts `lowerdirs` (top first; empty for scratch) with a new upperdir. */
 export async function mountRootfs(store: Store, lowerdirs: readonly string[]): Promise<MountedRootfs> {
-  const dir = await scratchDir(store, 'rootfs');
-  const upperdir = await scratchDir(store, 'upper');
+  const dir = scratchDir(store, 'rootfs');
+  const upperdir = scratchDir(store, 'upper');
   const rootfs = join(dir, 'merged');
   const empty = join(dir, 'empty');
   const cleanup = async (keepUpperdir: boolean): Promise<void> => {

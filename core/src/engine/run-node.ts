@@ -69,8 +69,8 @@ export async function runNode(o: RunNodeOptions): Promise<LayerWrite | undefined
     for (const [k, v] of extraEnv) env.set(k, v);
     const args =
       'exec' in node.command ? [...node.command.exec] : [...(config.Shell ?? DEFAULT_SHELL), node.command.shell];
-    const upperdir = await scratchDir(o.store, 'upper');
-    const scratch = await scratchDir(o.store, 'run');
+    const upperdir = scratchDir(o.store, 'upper');
+    const scratch = scratchDir(o.store, 'run');
     try {
       await runStep({
         lowerdirs: o.lowerdirs,
@@ -184,7 +184,7 @@ async function mountFor(
         });
       } else if (sharing === 'private') {
         if (privateInUse.has(id)) {
-          path = await scratchDir(o.store, 'cache-private');
+          path = scratchDir(o.store, 'cache-private');
           release.push(() => rm(path, { recursive: true, force: true }));
         } else {
           privateInUse.add(id);
@@ -226,12 +226,12 @@ async function bindSource(
   }
   const selection = selectBind(await source.index(), path ?? '.');
   if (readonly && !source.filtered) {
-    const inContext = await secureJoin(source.dir, path ?? '/');
+    const inContext = secureJoin(source.dir, path ?? '/');
     if (relative(source.dir, inContext).startsWith('..'))
       throw new RunMountError(`bind source ${path} is outside the context`);
     return inContext;
   }
-  const dir = await scratchDir(store, 'bind');
+  const dir = scratchDir(store, 'bind');
   release.push(() => rm(dir, { recursive: true, force: true }));
   const single = selection.length === 1 && selection[0]!.type !== 'dir';
   await applyCopy({ rootfs: dir, sourceRoot: source.dir, selection, dest: single ? '/source' : '/' });

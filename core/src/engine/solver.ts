@@ -472,7 +472,7 @@ export class Solver {
             downloaded = new Map();
             const digests: string[] = [];
             for (const url of urls) {
-              const dir = await scratchDir(o.store, 'add');
+              const dir = scratchDir(o.store, 'add');
               this.scratch.push(dir);
               const got = await downloadUrl(url, dir, o.signal);
               downloaded.set(url, got.file);

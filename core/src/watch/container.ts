@@ -37,8 +37,8 @@ export async function startContainer(o: StartOptions): Promise<RunningContainer>
   if (args.length === 0) throw new Error('--run: the image has neither an entrypoint nor a command');
   const lowerdirs = await Promise.all([...image.layers].reverse().map((layer) => layerSnapshot(o.store, layer)));
   const user = await userIn(o.store, lowerdirs, image.config.User || 'root');
-  const upperdir = await scratchDir(o.store, 'run-upper');
-  const scratch = await scratchDir(o.store, 'run');
+  const upperdir = scratchDir(o.store, 'run-upper');
+  const scratch = scratchDir(o.store, 'run');
   const abort = new AbortController();
   const exited = runStep({
     lowerdirs,
