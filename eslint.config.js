@@ -42,7 +42,22 @@ export default tseslint.config(
     rules: banned(['../compile/*', '../config/*', '../project.js'], 'emit consumes the graph only'),
   },
   {
-    files: ['presets/**/*.ts', 'cli/**/*.ts'],
+    files: ['presets/**/*.ts'],
     rules: banned(['@drydock/core/*', '**/core/src/**'], 'use the public entry of @drydock/core'),
+  },
+  {
+    // The CLI also tells the executable's code-cache loader (@drydock/core/boot) what a run did.
+    files: ['cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@drydock/core/*', '!@drydock/core/boot'], message: 'use the public entry of @drydock/core' },
+            { group: ['**/core/src/**'], message: 'use the public entry of @drydock/core' },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -8,6 +8,12 @@
  * read from a place others can write), named by the bundle's path and content digest, Node's
  * version and the architecture. V8 itself rejects a cache made under other flags; it is then made
  * again.
+ *
+ * A cache holds the functions the run that wrote it compiled, and no others: one written by a
+ * build that only pulled its bases lacks the code of COPY, RUN and layers, which every later build
+ * then compiles from source (~6 ms of a rebuild, measured). So each cache names the kinds of work
+ * its run did (noteCodeAreas), and a run that did another kind writes it again at exit, holding
+ * both's functions. That happens once per kind and bundle version.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,20 +30,36 @@ export const CORE_BUNDLE = fileURLToPath(new URL('./bundle.cjs', import.meta.url
 export const codeCacheDir = (env: NodeJS.ProcessEnv = process.env): string =>
   join(storePaths(resolveRoot(undefined, env)).base, 'code-cache');
 
-interface Unsaved {
+interface Loaded {
   script: vm.Script;
   dir: string;
   file: string;
   name: string;
+  /** The kinds of work of the run that wrote the cache this bundle was compiled from; none: no usable cache. */
+  areas: ReadonlySet<string> | undefined;
 }
+
+/** A cache file: this word, a tab and the areas (comma-separated) on one line, then V8's bytes. */
+const MAGIC = 'drydock-code-cache';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** The start of the names of a bundle's caches: its file name and a digest of its path. */
 const cachePrefix = (file: string): string => `${basename(file)}-${sha256(file).slice(0, 12)}-`;
 
-/** Bundles loaded without a usable cache: theirs is written by keepCodeCaches. */
-const unsaved: Unsaved[] = [];
+/** Bundles loaded by this process, each written by saveCodeCaches when its cache is missing or lacks an area. */
+const loaded: Loaded[] = [];
+
+/** The kinds of work this process did (noteCodeAreas). */
+const areas = new Set<string>();
+
+/**
+ * Notes kinds of work this run did ('pull', 'step:RUN'…): a cache whose run did not do one of them
+ * is written again when this process exits (see above). Names hold no ',' or line break.
+ */
+export function noteCodeAreas(...names: string[]): void {
+  for (const name of names) areas.add(name.replace(/[,\n]/g, ' '));
+}
 
 /**
  * Loads a CommonJS bundle as `require` would (it is `require.cache[file]` afterwards, so that every
@@ -54,8 +76,15 @@ export function loadBundle(file: string, dir: string = codeCacheDir()): unknown 
   // same path replaces the cache of the old one (saveCodeCaches).
   const name = `${cachePrefix(file)}${sha256(source).slice(0, 32)}-${process.version}-${process.arch}.bin`;
   let cachedData: Buffer | undefined;
+  let cachedAreas: Set<string> | undefined;
   try {
-    cachedData = readFileSync(join(dir, name));
+    const stored = readFileSync(join(dir, name));
+    const eol = stored.subarray(0, 1024).indexOf(10);
+    const [magic, list] = stored.toString('latin1', 0, Math.max(eol, 0)).split('\t');
+    if (magic === MAGIC && list !== undefined) {
+      cachedData = stored.subarray(eol + 1);
+      cachedAreas = new Set(list.trimEnd().split(',').filter(Boolean));
+    }
   } catch {
     // None yet: compiled from the source, and kept if asked.
   }
@@ -73,25 +102,33 @@ export function loadBundle(file: string, dir: string = codeCacheDir()): unknown 
     throw error;
   }
   module.loaded = true;
-  if (cachedData === undefined || script.cachedDataRejected) unsaved.push({ script, dir, file, name });
+  loaded.push({ script, dir, file, name, areas: script.cachedDataRejected ? undefined : cachedAreas });
   return module.exports;
 }
 
 /**
- * Writes, when the process exits, the caches of the bundles loaded without one: made then, they
- * hold every function the command compiled, which is what the next run of it needs.
+ * Writes, when the process exits, the caches of the bundles loaded without one (or with one whose
+ * run did less than this one): made then, they hold every function the command compiled, which is
+ * what the next run of it needs.
  */
 export function keepCodeCaches(): void {
   process.once('exit', saveCodeCaches);
 }
 
-/** Writes the caches of the bundles loaded without one, now. Best effort. */
+/** Writes the caches of the bundles loaded without one, or with one that lacks an area of this run, now. Best effort. */
 export function saveCodeCaches(): void {
-  for (const u of unsaved.splice(0)) {
+  for (const u of loaded) {
+    if (u.areas && [...areas].every((a) => u.areas!.has(a))) continue;
+    const all = new Set([...(u.areas ?? []), ...areas]);
+    // Written or not, not tried again by this process.
+    u.areas = all;
     try {
       mkdirSync(u.dir, { recursive: true });
       const tmp = join(u.dir, `${u.name}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-      writeFileSync(tmp, u.script.createCachedData());
+      // Padded so that V8's bytes start 8-byte aligned in the file (as they are in a fresh buffer).
+      const line = `${MAGIC}\t${[...all].sort().join(',')}`;
+      const header = Buffer.from(line.padEnd(Math.ceil((line.length + 1) / 8) * 8 - 1) + '\n', 'latin1');
+      writeFileSync(tmp, Buffer.concat([header, u.script.createCachedData()]));
       renameSync(tmp, join(u.dir, u.name));
       // The caches of earlier versions of the bundle at this path are of no more use.
       const prefix = cachePrefix(u.file);

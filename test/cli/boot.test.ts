@@ -4,11 +4,11 @@
  * the second would report the first one's path in its stack frames (drydock locates config errors
  * by skipping its own frames, found by path).
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadBundle, saveCodeCaches } from '../../core/src/boot.js';
+import { loadBundle, noteCodeAreas, saveCodeCaches } from '../../core/src/boot.js';
 
 const root = mkdtempSync(join(tmpdir(), 'drydock-boot-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -44,5 +44,41 @@ describe('a bundle loaded through the code cache', () => {
     const loaded = loadBundle(file, join(root, 'code-cache'));
     const { createRequire } = await import('node:module');
     expect(createRequire(file)(file)).toBe(loaded);
+  });
+
+  it('is written again only by a run that did a kind of work the writer did not', async () => {
+    const cache = join(root, 'areas-cache');
+    const file = copyAt('areas');
+    const { createRequire } = await import('node:module');
+    // A fresh process's load of the bundle, as far as loadBundle can tell.
+    const load = (): void => {
+      delete createRequire(file).cache[file];
+      loadBundle(file, cache);
+    };
+    const written = (): { line: string; mtimeMs: number } => {
+      const [name] = readdirSync(cache);
+      const bytes = readFileSync(join(cache, name!));
+      return {
+        line: bytes.toString('latin1', 0, bytes.indexOf(10)).trimEnd(),
+        mtimeMs: statSync(join(cache, name!)).mtimeMs,
+      };
+    };
+
+    load();
+    noteCodeAreas('areas-test:pull');
+    saveCodeCaches();
+    const first = written();
+    expect(first.line).toBe('drydock-code-cache\tareas-test:pull');
+
+    // Loaded from that cache, the same work: not written.
+    load();
+    saveCodeCaches();
+    expect(written()).toEqual(first);
+
+    // Another kind of work: written with both.
+    load();
+    noteCodeAreas('areas-test:run');
+    saveCodeCaches();
+    expect(written().line).toBe('drydock-code-cache\tareas-test:pull,areas-test:run');
   });
 });

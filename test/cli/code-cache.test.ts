@@ -1,7 +1,8 @@
 /**
  * The executable compiles drydock's bundles from V8 code caches that a build keeps in the store
- * (core/src/boot.ts): written once, taken as they are by later commands, made again when V8 rejects
- * one; and the core bundle it loads is the one instance a config's `import 'drydock'` gets.
+ * (core/src/boot.ts): written once, again when a build does a kind of work the writer did not (so
+ * that the cache holds that code too), taken as they are otherwise, made again when V8 rejects one;
+ * and the core bundle it loads is the one instance a config's `import 'drydock'` gets.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,8 +38,16 @@ function caches(dir: string): Map<string, { bytes: Buffer; mtimeMs: number }> {
   );
 }
 
+/** The kinds of work a cache file names on its first line (core/src/boot.ts). */
+function areasOf(bytes: Buffer): string[] {
+  const line = bytes.toString('latin1', 0, bytes.indexOf(10));
+  const [magic, list] = line.split('\t');
+  expect(magic).toBe('drydock-code-cache');
+  return list!.trimEnd().split(',');
+}
+
 describe('the code cache', () => {
-  it('is written by a build for the core and CLI bundles, then taken as it is', async () => {
+  it('is written by a build for the core and CLI bundles, again when a build does more, then taken as it is', async () => {
     const p = project();
     const env = { ...MIRROR, DRYDOCK_HOME: p.home };
     // Only a build keeps one: a --version compiles too little to be worth keeping.
@@ -52,11 +61,26 @@ describe('the code cache', () => {
       expect.stringMatching(new RegExp(`^bundle\\.cjs-[0-9a-f]{12}-[0-9a-f]{32}-${node}\\.bin$`)),
       expect.stringMatching(new RegExp(`^drydock\\.cjs-[0-9a-f]{12}-[0-9a-f]{32}-${node}\\.bin$`)),
     ]);
+    // Each names the kinds of work of the run that wrote it: this one pulled and ran a step.
+    for (const { bytes } of first.values()) expect(areasOf(bytes)).toEqual(['pull', 'step:RUN']);
 
+    // A build that takes its step from the cache runs code the first did not: the caches are
+    // written again, with both runs' functions.
+    const cached = await drydock(['build', '-c', p.dir], { env });
+    expect(cached.code).toBe(0);
+    expect(cached.stderr).toContain('built 1 image, 0 steps executed');
+    const second = caches(p.cache);
+    expect([...second.keys()]).toEqual([...first.keys()]);
+    for (const [name, { bytes }] of second) {
+      expect(areasOf(bytes)).toEqual(['cached', 'pull', 'step:RUN']);
+      expect(bytes.length).toBeGreaterThanOrEqual(first.get(name)!.bytes.length);
+    }
+
+    // The same work again: taken as they are.
     const again = await drydock(['build', '-c', p.dir], { env });
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('built 1 image, 0 steps executed');
-    expect(caches(p.cache)).toEqual(first);
+    expect(caches(p.cache)).toEqual(second);
   });
 
   it('that V8 rejects is made again, and the build does not notice', async () => {

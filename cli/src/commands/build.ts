@@ -2,6 +2,7 @@ import { build as buildImages, prepareBuild, type BuildEvent } from '@drydock/co
 import { flag, openProject, stringOption, type Command, type CommandContext } from '../context.js';
 import { checkImageNames } from '../images.js';
 import { UsageError } from '../usage.js';
+import { noteEventArea } from '../code-areas.js';
 import { engineErrorMessage } from '../engine-errors.js';
 import { watchCommand } from './watch.js';
 
@@ -69,7 +70,10 @@ export const build: Command = async (ctx) => {
       env: ctx.env,
       secrets: project.config.secrets ?? {},
       ...asked,
-      onEvent: (event) => report(ctx, progress as Exclude<Progress, 'json'>, event),
+      onEvent: (event) => {
+        noteEventArea(event);
+        report(ctx, progress as Exclude<Progress, 'json'>, event);
+      },
       // As the executable's early start names it (core/src/prepare.ts).
       invocation: [process.cwd(), ...process.argv.slice(2)],
     });
