@@ -45,13 +45,17 @@ describe('the spawn helper', () => {
 
   it('gives the tool its input on stdin, and binary output back byte for byte', async () => {
     const bytes = Buffer.from([0, 1, 2, 0xfe, 0xff]);
-    const tool = spawnTool('sh', ['-c', 'cat; printf "\\000\\001\\002\\376\\377" >&2'], 'some input');
+    const tool = spawnTool('sh', ['-c', 'cat; printf "\\000\\001\\002\\376\\377" >&2'], { input: 'some input' });
     const chunks: Buffer[] = [];
     tool.stderr.on('data', (d: Buffer) => chunks.push(d));
     const run = await ended(tool);
     expect(run.stdout).toBe('some input');
     expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
     expect(Buffer.isBuffer(chunks[0])).toBe(true);
+  });
+
+  it('runs the tool in the working directory it is given', async () => {
+    expect(await ended(spawnTool('pwd', [], { cwd: '/usr/share' }))).toMatchObject({ code: 0, stdout: '/usr/share\n' });
   });
 
   it('signals a running tool', async () => {

@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { tool } from './host.js';
 
 /** Unmounts started and not yet done (unmountLater): a new mount waits for them. */
@@ -6,9 +8,19 @@ const unmounting = new Set<Promise<void>>();
 /** Whether this kernel takes overlay's `volatile` option (Linux 5.10+); known after the first mount. */
 let volatileWorks: boolean | undefined;
 
+/** Overlay stacks at most this many lowerdirs (the kernel's OVL_MAX_STACK). */
+const MAX_LOWERDIRS = 500;
+/** Mount options must fit in one page, `,volatile` included. */
+const MAX_OPTIONS = 4000;
+
 /**
- * Mounts an overlayfs: `lowerdirs` top first, writes go to `upperdir`. The kernel limits mount
- * options to one page, so a long chain of lowerdirs fails here with a clear message.
+ * Mounts an overlayfs: `lowerdirs` top first, writes go to `upperdir`.
+ *
+ * The kernel takes mount options of one page at most: about 40 lowerdirs at the store's paths. A
+ * longer chain (a big image, a long stage) is mounted through short relative names instead, links
+ * to the lowerdirs in a directory beside the workdir, which the kernel resolves from the mount
+ * process's working directory (containerd does the same with relative paths). The links are
+ * removed once mounted: the mount holds the directories, not their names.
  *
  * Volatile where the kernel has it: the upperdir is read into a layer (whose blob is fsynced) and
  * its snapshot is marked as not yet on disk (store/unsynced.ts), so nothing needs the mount's own
@@ -28,22 +40,42 @@ export async function mountOverlay(o: {
   for (const dir of [...o.lowerdirs, o.upperdir, o.workdir]) {
     if (/[,:]/.test(dir)) throw new Error(`overlay path may not contain , or : (${dir})`);
   }
-  const options = `lowerdir=${o.lowerdirs.join(':')},upperdir=${o.upperdir},workdir=${o.workdir}`;
-  if (options.length >= 4000) {
-    throw new Error(
-      `overlay options are ${options.length} bytes, over the kernel's page limit (${o.lowerdirs.length} lowerdirs)`,
-    );
+  if (o.lowerdirs.length > MAX_LOWERDIRS) {
+    throw new Error(`${o.lowerdirs.length} layers to mount: overlayfs stacks at most ${MAX_LOWERDIRS}`);
   }
+  const optionsWith = (lowers: readonly string[]): string =>
+    `lowerdir=${lowers.join(':')},upperdir=${o.upperdir},workdir=${o.workdir},volatile`;
+  let options = optionsWith(o.lowerdirs);
+  let links: string | undefined;
+  if (options.length > MAX_OPTIONS) {
+    links = `${o.workdir}.lowers`;
+    mkdirSync(links);
+    const names = o.lowerdirs.map((dir, i) => {
+      symlinkSync(dir, join(links!, i.toString(36)));
+      return i.toString(36);
+    });
+    options = optionsWith(names);
+  }
+  try {
+    await mount(options, o.target, links);
+  } finally {
+    if (links) rmSync(links, { recursive: true, force: true });
+  }
+}
+
+/** mount -t overlay with `options` (ending in `,volatile`), without that option on kernels that lack it. */
+async function mount(options: string, target: string, cwd: string | undefined): Promise<void> {
+  const run = (o: string) => tool('mount', ['-t', 'overlay', 'overlay', '-o', o, target], cwd ? { cwd } : {});
   if (volatileWorks !== false) {
     try {
-      await tool('mount', ['-t', 'overlay', 'overlay', '-o', `${options},volatile`, o.target]);
+      await run(options);
       volatileWorks = true;
       return;
     } catch (error) {
       if (volatileWorks === true) throw error;
     }
   }
-  await tool('mount', ['-t', 'overlay', 'overlay', '-o', options, o.target]);
+  await run(options.replace(/,volatile$/, ''));
   // The same mount without the option worked: the kernel lacks it (or the first mount failed for
   // another reason, and this one would have failed too).
   volatileWorks = false;

@@ -22,7 +22,10 @@ process.on('message', (m: HelperRequest) => {
     return;
   }
   const { id } = m;
-  const child = spawn(m.command, m.args, { stdio: [m.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(m.command, m.args, {
+    stdio: [m.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    ...(m.cwd === undefined ? {} : { cwd: m.cwd }),
+  });
   children.set(id, child);
   child.on('spawn', () => send({ id, type: 'spawn' }));
   child.stdout!.on('data', (data: Buffer) => send({ id, type: 'stdout', data }));

@@ -24,8 +24,14 @@ export interface ToolProcess extends EventEmitter {
   kill(signal?: NodeJS.Signals): boolean;
 }
 
+/** What a tool is given besides its arguments: stdin (none when undefined) and a working directory. */
+export interface ToolOptions {
+  input?: string;
+  cwd?: string;
+}
+
 export type HelperRequest =
-  { id: number; command: string; args: readonly string[]; input?: string } | { id: number; kill: NodeJS.Signals };
+  ({ id: number; command: string; args: readonly string[] } & ToolOptions) | { id: number; kill: NodeJS.Signals };
 
 export type HelperReply =
   | { id: number; type: 'spawn' }
@@ -34,21 +40,23 @@ export type HelperReply =
   | { id: number; type: 'close'; code: number | null; signal: NodeJS.Signals | null };
 
 /**
- * Starts `command` with `args`, stdin given `input` (none when undefined), stdout and stderr piped.
- * Through the helper when it runs, here otherwise.
+ * Starts `command` with `args`, stdin given `options.input` (none when undefined), in `options.cwd`
+ * (this process's when undefined), stdout and stderr piped. Through the helper when it runs, here
+ * otherwise.
  */
-export function spawnTool(command: string, args: readonly string[], input?: string): ToolProcess {
+export function spawnTool(command: string, args: readonly string[], options: ToolOptions = {}): ToolProcess {
+  const { input, cwd } = options;
   const helper = state.helper;
   if (helper?.connected) {
     const id = state.nextId++;
     const tool = new RemoteTool(helper, id);
     if (state.running.size === 0) reference(helper, true);
     state.running.set(id, tool);
-    helper.send({ id, command, args, ...(input === undefined ? {} : { input }) } satisfies HelperRequest);
+    helper.send({ id, command, args, ...options } satisfies HelperRequest);
     return tool;
   }
   // No stdin pipe unless there is input: a tool that exits without reading it would raise EPIPE.
-  const child = spawn(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], cwd });
   if (child.stdin) {
     child.stdin.on('error', () => undefined); // the exit code reports a failure
     child.stdin.end(input);
@@ -64,9 +72,9 @@ export interface ToolRun {
 }
 
 /** spawnTool to completion; rejects only when the tool could not start (ENOENT and the like). */
-export function runTool(command: string, args: readonly string[], input?: string): Promise<ToolRun> {
+export function runTool(command: string, args: readonly string[], options: ToolOptions = {}): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    const child = spawnTool(command, args, input);
+    const child = spawnTool(command, args, options);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -13,7 +13,7 @@ export function contentXattrs(xattrs: Record<string, Buffer> | undefined): Recor
 }
 
 async function run(cmd: string, args: string[], input?: string): Promise<string> {
-  const { code, stdout, stderr } = await runTool(cmd, args, input).catch((e: Error) => {
+  const { code, stdout, stderr } = await runTool(cmd, args, input === undefined ? {} : { input }).catch((e: Error) => {
     throw new Error(`${cmd}: ${e.message} (install Debian package attr)`);
   });
   if (code !== 0) throw new Error(`${cmd} exited with ${code}: ${stderr.toString().trim()}`);
