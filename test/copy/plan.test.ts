@@ -177,7 +177,7 @@ describe('a COPY --from whose sources come whole from one layer is planned too, 
   }
 });
 
-describe('a planned COPY of a context file changed since the walk', () => {
+describe('a COPY of a context file changed since the walk', () => {
   it('fails instead of writing other bytes than the selection was hashed from', async () => {
     const own = await makeContext();
     try {
@@ -204,6 +204,38 @@ describe('a planned COPY of a context file changed since the walk', () => {
       });
       await expect(copy.then((w) => w?.layer)).rejects.toThrow(
         `layer entry new/file.txt: ${join(own, 'file.txt')} changed while the build read it`,
+      );
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the same way when copied through a mount (the copy the planner leaves to it)', async () => {
+    const own = await makeContext();
+    try {
+      const walked = await walkContext(own, new Matcher([]));
+      await new Promise((r) => setTimeout(r, 20));
+      const before = execFileSync('cat', [join(own, 'file.txt')]).toString();
+      writeFileSync(
+        join(own, 'file.txt'),
+        before.replace(/./, (c) => (c === 'x' ? 'y' : 'x')),
+      );
+      const copy = copyNode({
+        store,
+        lowerdirs,
+        epoch: 0,
+        from: {
+          kind: 'context',
+          dir: own,
+          selection: selectSources(walked, { sources: ['file.txt'], dest: '/new/' }),
+          index: walked,
+        },
+        sources: ['file.txt'],
+        dest: '/new/',
+        materialize: true,
+      });
+      await expect(copy).rejects.toThrow(
+        `the build context ${own} changed while the build read it: file.txt was modified`,
       );
     } finally {
       rmSync(own, { recursive: true, force: true });

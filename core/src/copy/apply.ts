@@ -1,9 +1,9 @@
 import { chmodSync, lchownSync, linkSync, lstatSync, mkdirSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { SelectedEntry, Selection } from '../context/index.js';
+import { ContextChangedError, type SelectedEntry, type Selection } from '../context/index.js';
 import { secureJoin } from '../exec/paths.js';
-import { contentXattrs, readXattrs, writeXattrs } from '../oci/index.js';
+import { contentXattrs, readXattrs, writeXattrs, type HostFileStat } from '../oci/index.js';
 import { extractArchive, isArchive } from './archive.js';
 import type { Owner } from './chown.js';
 import { ensureDir } from './dirs.js';
@@ -29,6 +29,13 @@ export interface CopyOptions {
   fromStage?: boolean;
   /** Parsed --chmod (octal number); applies to files and dirs copied, as BuildKit does. */
   chmod?: number;
+  /**
+   * For a copy from the build context: the stats a source file (by its `src`) had when its content
+   * was hashed for the step's key. A file whose inode or times differ, before or after it is
+   * copied, changed while the build read it: the copy fails rather than put other content in a
+   * layer cached under that key.
+   */
+  hashed?: (src: string) => HostFileStat | undefined;
 }
 
 const ROOT: Owner = { uid: 0, gid: 0 };
@@ -170,6 +177,7 @@ class Writer {
         return;
       }
       const st = lstatSync(src);
+      this.#unchanged(e, st);
       if (st.nlink > 1) {
         const key = `${sourceOf(e, src)}\0${st.dev}:${st.ino}`;
         const first = this.#links.get(key);
@@ -186,16 +194,25 @@ class Writer {
       const { done } = await this.#pool.add(async () => {
         try {
           await copyFile(src, target);
+          this.#unchanged(e, lstatSync(src));
           // chown before chmod: chown clears setuid/setgid.
           lchownSync(target, own.uid, own.gid);
           chmodSync(target, mode);
         } catch (err) {
-          throw ioError(err, 'cannot copy to', shown);
+          throw err instanceof ContextChangedError ? err : ioError(err, 'cannot copy to', shown);
         }
       });
       this.#pending.set(target, done);
     } catch (err) {
-      throw ioError(err, 'cannot write', shown);
+      throw err instanceof ContextChangedError ? err : ioError(err, 'cannot write', shown);
+    }
+  }
+
+  /** Throws unless a context file's stats are those it was hashed with (CopyOptions.hashed). */
+  #unchanged(e: SelectedEntry, st: Stats): void {
+    const expect = this.o.hashed?.(e.src);
+    if (expect && (st.ino !== expect.ino || st.mtimeMs !== expect.mtimeMs || st.ctimeMs !== expect.ctimeMs)) {
+      throw new ContextChangedError(this.o.sourceRoot, e.src, 'was modified');
     }
   }
 

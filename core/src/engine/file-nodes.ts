@@ -79,6 +79,7 @@ export async function copyNode(o: CopyNodeOptions): Promise<LayerWrite | undefin
   const apply = async (rootfs: string, sourceRoot: string, selection: Selection, fromStage: boolean): Promise<void> => {
     const owner = o.chown ? await resolveChown(filesAt(rootfs), o.chown) : undefined;
     const chmod = o.chmod ? parseInt(o.chmod, 8) : undefined;
+    const index = from.kind === 'context' ? from.index : undefined;
     const common = {
       rootfs,
       sourceRoot,
@@ -87,6 +88,8 @@ export async function copyNode(o: CopyNodeOptions): Promise<LayerWrite | undefin
       fromStage,
       ...(owner ? { owner } : {}),
       ...(chmod !== undefined ? { chmod } : {}),
+      // As the planned copy checks them: the walk's stats are those the selection's digest was made with.
+      ...(index ? { hashed: (src: string) => index.entries.get(src) } : {}),
     };
     if (o.add) {
       if (selection.length > 0 || o.add.urls.length === 0) await applyAdd(common);
