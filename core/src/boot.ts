@@ -130,13 +130,31 @@ export function saveCodeCaches(): void {
       const header = Buffer.from(line.padEnd(Math.ceil((line.length + 1) / 8) * 8 - 1) + '\n', 'latin1');
       writeFileSync(tmp, Buffer.concat([header, u.script.createCachedData()]));
       renameSync(tmp, join(u.dir, u.name));
-      // The caches of earlier versions of the bundle at this path are of no more use.
+      // The caches of earlier versions of the bundle at this path are of no more use, nor are the
+      // temporary files of processes that died writing one.
       const prefix = cachePrefix(u.file);
       for (const old of readdirSync(u.dir)) {
-        if (old.startsWith(prefix) && old.endsWith('.bin') && old !== u.name) rmSync(join(u.dir, old), { force: true });
+        if (!old.startsWith(prefix) || old === u.name) continue;
+        if (
+          old.endsWith('.bin') ||
+          (old.endsWith('.tmp') && !isAlive(Number(/\.(\d+)-[0-9a-f]+\.tmp$/.exec(old)?.[1])))
+        ) {
+          rmSync(join(u.dir, old), { force: true });
+        }
       }
     } catch {
       // The next run compiles from the source, as without a cache.
     }
+  }
+}
+
+/** Whether process `pid` exists (signal 0 checks without sending). */
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true; // not a name this file makes: left alone
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

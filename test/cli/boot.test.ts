@@ -81,4 +81,22 @@ describe('a bundle loaded through the code cache', () => {
     saveCodeCaches();
     expect(written().line).toBe('drydock-code-cache\tareas-test:pull,areas-test:run');
   });
+
+  it("removes the temporary files of writers that died, and no live writer's", async () => {
+    const cache = join(root, 'tmp-cache');
+    const file = copyAt('tmp-leftovers');
+    loadBundle(file, cache);
+    noteCodeAreas('tmp-test:first');
+    saveCodeCaches();
+    const [bin] = readdirSync(cache);
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync('true').pid;
+    writeFileSync(join(cache, `${bin}.${dead}-0badc0de.tmp`), 'torn');
+    writeFileSync(join(cache, `${bin}.${process.pid}-0badc0de.tmp`), 'being written');
+
+    // The next write of that bundle's cache (this run did another kind of work) tidies up.
+    noteCodeAreas('tmp-test:second');
+    saveCodeCaches();
+    expect(readdirSync(cache).sort()).toEqual([bin, `${bin}.${process.pid}-0badc0de.tmp`]);
+  });
 });
