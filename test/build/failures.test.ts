@@ -46,6 +46,25 @@ describe('a failing step', () => {
   });
 });
 
+describe('an arg that gives an instruction a value it cannot take', () => {
+  let box: Sandbox;
+  beforeAll(async () => {
+    box = await sandbox(FIXTURE, 'drydock-bad-value-');
+  });
+  afterAll(async () => box?.remove());
+
+  it('fails the image at that instruction, naming the value and what is allowed', async () => {
+    const env = { ...MIRROR_ENV, DRYDOCK_HOME: box.home };
+    const r = await drydock(['build', 'ports', '-c', box.dir, '--arg', 'PORTS=80 http'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'drydock: error: ports/ports step 1 (EXPOSE ${PORTS}): expose "http": not a port or port range (0-65535), optionally with /tcp, /udp or /sctp',
+    );
+    // Several ports and a range, as BuildKit reads them.
+    expect((await drydock(['build', 'ports', '-c', box.dir, '--arg', 'PORTS=80 81-82/UDP'], { env })).code).toBe(0);
+  });
+});
+
 describe('an interrupted build', () => {
   let box: Sandbox;
   beforeAll(async () => {

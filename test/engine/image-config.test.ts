@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { arg, compile, defineConfig, emitDockerfile, env, run, workdir, type Graph } from '@drydock/core';
 import { expandWord } from '../../core/src/engine/expand.js';
-import { applyNode, durationNs, startStage, type RuntimeConfig } from '../../core/src/engine/image-config.js';
+import {
+  applyNode,
+  durationNs,
+  exposedPorts,
+  startStage,
+  type RuntimeConfig,
+} from '../../core/src/engine/image-config.js';
 import { RegistryClient } from '../../core/src/registry/index.js';
 
 describe('expandWord', () => {
@@ -65,6 +71,8 @@ const config = defineConfig({
     PORT: arg.int({ default: 3000 }),
     FLAVOR: arg.string({ default: 'plain' }),
     UNSET_ARG: arg.string({ default: '' }),
+    // Several ports in one arg, a range, an upper-case protocol: BuildKit splits and expands them.
+    PORTS: arg.string({ default: '8000-8002/UDP 9000' }),
   },
   images: {
     meta: {
@@ -84,7 +92,7 @@ const config = defineConfig({
         steps: [workdir('app'), env({ FLAVORED: `${args.FLAVOR}-$FIRST` }), run('true')],
         user: 'nobody',
         labels: { 'org.example.flavor': args.FLAVOR, 'org.example.port': `${args.PORT}` },
-        expose: [args.PORT, '53/udp'],
+        expose: [args.PORT, '53/udp', args.PORTS],
         volumes: ['/data'],
         stopSignal: 'SIGINT',
         healthcheck: { test: ['wget', '-q', 'http://127.0.0.1/'], interval: '1m30s', timeout: '5s', retries: 2 },
@@ -138,7 +146,7 @@ function fold(graph: Graph, base: RuntimeConfig): RuntimeConfig {
 
 describe.each([
   ['defaults', {} as Record<string, string>],
-  ['args given', { PORT: '8080', FLAVOR: 'spicy' }],
+  ['args given', { PORT: '8080', FLAVOR: 'spicy', PORTS: '7000/tcp 127.0.0.1:7001:7001' }],
 ])('the folded config equals what BuildKit builds (%s)', (_, args) => {
   it('Env, Cmd, Entrypoint, User, WorkingDir, ports, volumes, labels, signal, healthcheck, onbuild', async () => {
     const { graph, diagnostics } = compile(config, { args });
@@ -164,5 +172,23 @@ describe.each([
     expect(folded.Env).toContain('SECOND=-two');
     expect(folded.Env).toContain(`FLAVORED=${args.FLAVOR ?? 'plain'}-one`);
     expect(folded.WorkingDir).toBe('/srv/app');
+  });
+});
+
+describe('EXPOSE words, read as BuildKit reads them', () => {
+  it('split at whitespace, ranges expanded, protocols lowercased, only the container port kept', () => {
+    expect(exposedPorts('80')).toEqual(['80/tcp']);
+    expect(exposedPorts(' 80/UDP  0443 ')).toEqual(['80/udp', '443/tcp']);
+    expect(exposedPorts('8000-8002/sctp')).toEqual(['8000/sctp', '8001/sctp', '8002/sctp']);
+    expect(exposedPorts('127.0.0.1:8080:80/tcp 90/')).toEqual(['80/tcp', '90/tcp']);
+    expect(exposedPorts('')).toEqual([]);
+  });
+
+  it('refuses what is not a port, naming it', () => {
+    for (const bad of ['http', '70000', '90-80', '80/icmp', '80/tcp/x', '-1']) {
+      expect(() => exposedPorts(`22 ${bad}`)).toThrow(
+        `expose "${bad}": not a port or port range (0-65535), optionally with /tcp, /udp or /sctp`,
+      );
+    }
   });
 });

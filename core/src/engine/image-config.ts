@@ -79,10 +79,7 @@ export function applyNode(state: ConfigState, node: Node, args: ReadonlyMap<stri
       break;
     case 'expose':
       c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
-      for (const p of node.ports) {
-        const port = x(p);
-        c.ExposedPorts[port.includes('/') ? port : `${port}/tcp`] = {};
-      }
+      for (const p of node.ports) for (const port of exposedPorts(x(p))) c.ExposedPorts[port] = {};
       break;
     case 'volume':
       c.Volumes = { ...(c.Volumes ?? {}) };
@@ -152,4 +149,29 @@ export function durationNs(duration: string): number {
   let total = 0;
   for (const m of duration.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * UNIT_NS[m[2]!]!;
   return Math.round(total);
+}
+
+/**
+ * The ports an expanded EXPOSE word stands for, as BuildKit reads it (go-connections' nat): the
+ * word splits at whitespace (an arg may hold several ports); each part is
+ * `[ip:[hostport:]]port[-end][/proto]`, of which only the container port counts, a range giving
+ * each of its ports; the protocol is lowercased and must be tcp (the default), udp or sctp.
+ */
+export function exposedPorts(word: string): string[] {
+  const ports: string[] = [];
+  for (const spec of word.split(/\s+/).filter(Boolean)) {
+    const container = spec.slice(spec.lastIndexOf(':') + 1);
+    const slash = container.indexOf('/');
+    const range = slash < 0 ? container : container.slice(0, slash);
+    const proto = (slash < 0 ? '' : container.slice(slash + 1)) || 'tcp';
+    const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+    const start = Number(m?.[1]);
+    const end = m?.[2] === undefined ? start : Number(m[2]);
+    const protocol = proto.toLowerCase();
+    if (!m || end > 65535 || end < start || !['tcp', 'udp', 'sctp'].includes(protocol)) {
+      throw new Error(`expose "${spec}": not a port or port range (0-65535), optionally with /tcp, /udp or /sctp`);
+    }
+    for (let port = start; port <= end; port++) ports.push(`${port}/${protocol}`);
+  }
+  return ports;
 }

@@ -17,7 +17,7 @@ import { instructionLine, oneLine } from '../graph/render-instruction.js';
 import { createdBy, type HistoryEntry } from '../oci/index.js';
 import type { RegistryClient } from '../registry/index.js';
 import type { Store } from '../store/index.js';
-import type { BuildEvent } from './events.js';
+import type { BuildEvent, StepEvent } from './events.js';
 import { expandWord } from './expand.js';
 import { absoluteDest, copyNode, workdirNode, type CopyFrom } from './file-nodes.js';
 import { applyNode, DEFAULT_SHELL, startStage, wordVars, type ConfigState } from './image-config.js';
@@ -250,7 +250,18 @@ export class Solver {
     state: StageState,
     args: ReadonlyMap<string, string>,
   ): Promise<StageState> {
-    const config = applyNode(state.config, node, args);
+    let config: ConfigState;
+    try {
+      config = applyNode(state.config, node, args);
+    } catch (error) {
+      // A value an arg gave that the instruction cannot take (EXPOSE of a word that is no port).
+      const text = oneLine(instructionLine(node));
+      throw this.stepFailed(
+        { type: 'step', image: image.name, stage: stage.name, index: i + 1, total: stage.nodes.length, text },
+        error,
+        0,
+      );
+    }
     if (!FILE_OPS.has(node.op)) {
       return {
         ...state,
@@ -272,26 +283,7 @@ export class Solver {
     const record = this.o.noCache ? undefined : await this.o.store.getRecord<StepRecord>(key);
     let layer: Layer | LayerWrite | undefined;
     const pending = new Set([...state.pending, ...dependsOn.flatMap((d) => d.pending)]);
-    const fail = (error: unknown, ms: number): StepFailed => {
-      this.o.onEvent?.({ ...event, state: 'failed', ms });
-      const why = this.o.secrets.mask(
-        error instanceof ExecError
-          ? `exited with code ${error.exitCode}${error.outputTail ? `; its last output:\n${error.outputTail.replace(/^/gm, '  ')}` : ''}`
-          : error instanceof Error
-            ? error.message
-            : String(error),
-      );
-      const failure = new StepFailed(
-        image.name,
-        stage.name,
-        i + 1,
-        text,
-        error,
-        `${image.name}/${stage.name} step ${i + 1} (${text}): ${why}`,
-      );
-      this.failed.push(failure);
-      return failure;
-    };
+    const fail = (error: unknown, ms: number): StepFailed => this.stepFailed(event, error, ms);
     if (record && (record.layer === null || (await this.o.store.hasBlob(record.layer.digest)))) {
       layer = record.layer ?? undefined;
       await this.o.store.touchRecord(key);
@@ -343,6 +335,29 @@ export class Solver {
       digest: layerState(configState(state.digest, config.config), layer?.diffId),
       pending: [...pending],
     };
+  }
+
+  /** Reports a step's failure (an event, and once in `failed`) and gives the error its stage fails with. */
+  private stepFailed(event: Omit<StepEvent, 'state' | 'ms'>, error: unknown, ms: number): StepFailed {
+    this.o.onEvent?.({ ...event, state: 'failed', ms });
+    const why = this.o.secrets.mask(
+      error instanceof ExecError
+        ? `exited with code ${error.exitCode}${error.outputTail ? `; its last output:\n${error.outputTail.replace(/^/gm, '  ')}` : ''}`
+        : error instanceof Error
+          ? error.message
+          : String(error),
+    );
+    const { image, stage, index, text } = event;
+    const failure = new StepFailed(
+      image,
+      stage,
+      index,
+      text,
+      error,
+      `${image}/${stage} step ${index} (${text}): ${why}`,
+    );
+    this.failed.push(failure);
+    return failure;
   }
 
   /** The node's cache key, and how to execute it on a miss. Reading inputs here waits for the stages they come from. */
