@@ -8,6 +8,7 @@ const USER_ERRORS = new Set([
   'ExportError',
   'SecretError',
   'ContextError',
+  'ContextChangedError',
   'RegistryError',
   'ExecutorUnavailable',
   'StoreError',
