@@ -178,31 +178,40 @@ describe('a COPY --from whose sources come whole from one layer is planned too, 
 });
 
 describe('a COPY of a context file changed since the walk', () => {
-  it('fails instead of writing other bytes than the selection was hashed from', async () => {
+  /**
+   * COPY file.txt /new/ from a context walked before file.txt was rewritten at the same size (only
+   * its times and the walk's record of them tell), planned or through a mount.
+   */
+  async function copyChanged(materialize: boolean): Promise<{ own: string; copy: Promise<unknown> }> {
     const own = await makeContext();
+    const walked = await walkContext(own, new Matcher([]));
+    await new Promise((r) => setTimeout(r, 20));
+    const before = execFileSync('cat', [join(own, 'file.txt')]).toString();
+    writeFileSync(
+      join(own, 'file.txt'),
+      before.replace(/./, (c) => (c === 'x' ? 'y' : 'x')),
+    );
+    const copy = copyNode({
+      store,
+      lowerdirs,
+      epoch: 0,
+      from: {
+        kind: 'context',
+        dir: own,
+        selection: selectSources(walked, { sources: ['file.txt'], dest: '/new/' }),
+        index: walked,
+      },
+      sources: ['file.txt'],
+      dest: '/new/',
+      ...(materialize ? { materialize } : {}),
+    });
+    return { own, copy: copy.then((w) => w?.layer) };
+  }
+
+  it('fails instead of writing other bytes than the selection was hashed from', async () => {
+    const { own, copy } = await copyChanged(false);
     try {
-      const walked = await walkContext(own, new Matcher([]));
-      await new Promise((r) => setTimeout(r, 20));
-      // Same size, other bytes: only the file's times and the walk's record of them tell.
-      const before = execFileSync('cat', [join(own, 'file.txt')]).toString();
-      writeFileSync(
-        join(own, 'file.txt'),
-        before.replace(/./, (c) => (c === 'x' ? 'y' : 'x')),
-      );
-      const copy = copyNode({
-        store,
-        lowerdirs,
-        epoch: 0,
-        from: {
-          kind: 'context',
-          dir: own,
-          selection: selectSources(walked, { sources: ['file.txt'], dest: '/new/' }),
-          index: walked,
-        },
-        sources: ['file.txt'],
-        dest: '/new/',
-      });
-      await expect(copy.then((w) => w?.layer)).rejects.toThrow(
+      await expect(copy).rejects.toThrow(
         `layer entry new/file.txt: ${join(own, 'file.txt')} changed while the build read it`,
       );
     } finally {
@@ -211,29 +220,8 @@ describe('a COPY of a context file changed since the walk', () => {
   });
 
   it('fails the same way when copied through a mount (the copy the planner leaves to it)', async () => {
-    const own = await makeContext();
+    const { own, copy } = await copyChanged(true);
     try {
-      const walked = await walkContext(own, new Matcher([]));
-      await new Promise((r) => setTimeout(r, 20));
-      const before = execFileSync('cat', [join(own, 'file.txt')]).toString();
-      writeFileSync(
-        join(own, 'file.txt'),
-        before.replace(/./, (c) => (c === 'x' ? 'y' : 'x')),
-      );
-      const copy = copyNode({
-        store,
-        lowerdirs,
-        epoch: 0,
-        from: {
-          kind: 'context',
-          dir: own,
-          selection: selectSources(walked, { sources: ['file.txt'], dest: '/new/' }),
-          index: walked,
-        },
-        sources: ['file.txt'],
-        dest: '/new/',
-        materialize: true,
-      });
       await expect(copy).rejects.toThrow(
         `the build context ${own} changed while the build read it: file.txt was modified`,
       );
