@@ -133,6 +133,40 @@ describe('a RUN step', () => {
     expect(tree(upper).sort()).toEqual(['work dir', 'work/dir dir']);
   });
 
+  it('has runc mount its overlay in the container, never on the host', async () => {
+    const upper = layer();
+    const step = runStep({
+      lowerdirs: [base],
+      upperdir: upper,
+      scratch: root,
+      process: proc('sleep 0.3; echo made > /made'),
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
+    await step;
+    expect(hostMounts).not.toContain(upper);
+    expect(tree(upper).sort()).toEqual(['made file']);
+  });
+
+  it('mounts the overlay on the host when a mount point lies behind a symlink, with the same layer', async () => {
+    // /etc is a link here: where /etc/hosts is to be mounted is the link's business, not the lowerdirs'.
+    const linked = join(root, 'linked-etc');
+    mkdirSync(join(linked, 'private/etc'), { recursive: true });
+    symlinkSync('private/etc', join(linked, 'etc'));
+    const upper = layer();
+    const step = runStep({
+      lowerdirs: [linked, base],
+      upperdir: upper,
+      scratch: root,
+      process: proc('sleep 0.3; cat /etc/hosts >/dev/null && echo made > /made'),
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
+    await step;
+    expect(hostMounts).toContain(upper);
+    expect(tree(upper).sort()).toEqual(['made file']);
+  });
+
   it('uses the host network by default and none on request', async () => {
     const probe = 'nc -w 2 127.0.0.1 5000 </dev/null 2>/dev/null && echo reachable || echo unreachable';
     const host = await run(`ls /sys/class/net | grep -c . ; ${probe}; wget -q -O - http://127.0.0.1:5000/v2/`);

@@ -3,7 +3,8 @@ import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join, posix } from 'node:path';
 import { ExecCancelled, ExecError, ExecutorUnavailable } from './errors.js';
-import { mountOverlay, mountTmpfs, unmount, unmountLater } from './overlay.js';
+import { containerRootfs } from './container-rootfs.js';
+import { afterUnmounts, mountOverlay, mountTmpfs, unmount, unmountLater, unmountsDone } from './overlay.js';
 import { secureJoin } from './paths.js';
 import { runContainer } from './runc.js';
 import { SYSTEM_MOUNTS, runtimeSpec, type ProcessSpec, type RuntimeMount } from './spec.js';
@@ -47,11 +48,12 @@ export async function runStep(o: RunStepOptions): Promise<void> {
   const dir = join(o.scratch, id);
   const rootfs = join(dir, 'rootfs');
   const secrets = join(dir, 'secrets');
+  const overlay = { lowerdirs: o.lowerdirs, upperdir: o.upperdir, workdir: join(dir, 'work') };
   // The step's directories and its config.json are made synchronously (microseconds each): they are
   // on the critical path, where each await would wait behind whatever else holds the event loop.
   mkdirSync(rootfs, { recursive: true });
-  mkdirSync(join(dir, 'work'));
-  await mountOverlay({ lowerdirs: o.lowerdirs, upperdir: o.upperdir, workdir: join(dir, 'work'), target: rootfs });
+  mkdirSync(overlay.workdir);
+  let hostMounted = false;
   let secretsMounted = false;
   let stubs: string[] = [];
   const tail = new OutputTail();
@@ -94,15 +96,24 @@ export async function runStep(o: RunStepOptions): Promise<void> {
       }
     }
 
-    stubs = missingPaths(
-      rootfs,
-      [...SYSTEM_MOUNTS, ...mounts].map((m) => m.destination),
-    );
-    // The working directory is created if missing, as BuildKit does; that one belongs to the layer.
-    mkdirSync(secureJoin(rootfs, o.process.cwd), { recursive: true });
+    const destinations = [...SYSTEM_MOUNTS, ...mounts].map((m) => m.destination);
+    // The overlay is runc's to mount where it can (container-rootfs.ts), else mounted here. Either
+    // way not while an earlier step's mount, whose upperdir may be a lowerdir here, is torn down.
+    await unmountsDone();
+    const inContainer = await containerRootfs(overlay, destinations);
+    if (inContainer) {
+      stubs = inContainer.stubs;
+    } else {
+      await mountOverlay({ ...overlay, target: rootfs });
+      hostMounted = true;
+      stubs = missingPaths(rootfs, destinations);
+      // The working directory is created if missing, as BuildKit does; that one belongs to the layer.
+      mkdirSync(secureJoin(rootfs, o.process.cwd), { recursive: true });
+    }
 
     const spec = runtimeSpec({
       rootfs,
+      ...(inContainer ? { rootMount: inContainer.mount } : {}),
       process: o.process,
       mounts,
       network,
@@ -125,7 +136,8 @@ export async function runStep(o: RunStepOptions): Promise<void> {
   } finally {
     if (secretsMounted) await unmount(secrets);
     // Beside what follows (the commit reads the upperdir, not the mount): ~5 ms off every RUN.
-    unmountLater(rootfs, () => rm(dir, { recursive: true, force: true }));
+    if (hostMounted) unmountLater(rootfs, () => rm(dir, { recursive: true, force: true }));
+    else afterUnmounts(() => rm(dir, { recursive: true, force: true }));
   }
   removeStubs(o.upperdir, o.lowerdirs, stubs);
   if (result.cancelled) throw new ExecCancelled();

@@ -1,17 +1,43 @@
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { tool } from './host.js';
 
 /** Unmounts started and not yet done (unmountLater): a new mount waits for them. */
 const unmounting = new Set<Promise<void>>();
 
-/** Whether this kernel takes overlay's `volatile` option (Linux 5.10+); known after the first mount. */
-let volatileWorks: boolean | undefined;
-
 /** Overlay stacks at most this many lowerdirs (the kernel's OVL_MAX_STACK). */
 const MAX_LOWERDIRS = 500;
 /** Mount options must fit in one page, `,volatile` included. */
 const MAX_OPTIONS = 4000;
+
+/** Whether this kernel takes overlay's `volatile` option (Linux 5.10+); known after the first mount. */
+let volatileWorks: boolean | undefined;
+
+/** Whether overlay mounts may be volatile: as a host mount found, else as the kernel's version says. */
+export function volatileSupported(): boolean {
+  if (volatileWorks !== undefined) return volatileWorks;
+  const [major = 0, minor = 0] = release().split('.').map(Number);
+  return major > 5 || (major === 5 && minor >= 10);
+}
+
+/**
+ * The options of a volatile overlay of `lowerdirs` (top first) for a mount made elsewhere (runc,
+ * in a container's namespace): undefined when they would not fit the page a mount takes, or a path
+ * holds a character overlay options cannot carry.
+ */
+export function volatileOverlayOptions(o: {
+  lowerdirs: readonly string[];
+  upperdir: string;
+  workdir: string;
+}): string[] | undefined {
+  const options = [`lowerdir=${o.lowerdirs.join(':')}`, `upperdir=${o.upperdir}`, `workdir=${o.workdir}`, 'volatile'];
+  const paths = [...o.lowerdirs, o.upperdir, o.workdir];
+  if (o.lowerdirs.length === 0 || paths.some((p) => /[,:]/.test(p)) || options.join(',').length > MAX_OPTIONS) {
+    return undefined;
+  }
+  return options;
+}
 
 /**
  * Mounts an overlayfs: `lowerdirs` top first, writes go to `upperdir`.

@@ -67,6 +67,8 @@ export const SYSTEM_MOUNTS: readonly RuntimeMount[] = [
 
 export function runtimeSpec(o: {
   rootfs: string;
+  /** A mount at `/` that runc makes first (the step's overlay, container-rootfs.ts); none when `rootfs` is mounted. */
+  rootMount?: RuntimeMount;
   process: ProcessSpec;
   mounts: readonly RuntimeMount[];
   network: 'host' | 'none';
@@ -88,7 +90,7 @@ export function runtimeSpec(o: {
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: openFilesLimit(), soft: openFilesLimit() }],
       noNewPrivileges: !o.privileged,
     },
-    mounts: [...SYSTEM_MOUNTS, ...o.mounts],
+    mounts: [...(o.rootMount ? [o.rootMount] : []), ...SYSTEM_MOUNTS, ...o.mounts],
     linux: {
       namespaces: namespaces.map((type) => ({ type })),
       maskedPaths: o.privileged
