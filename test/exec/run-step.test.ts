@@ -133,17 +133,23 @@ describe('a RUN step', () => {
     expect(tree(upper).sort()).toEqual(['work dir', 'work/dir dir']);
   });
 
-  it('has runc mount its overlay in the container, never on the host', async () => {
+  /** A step that writes /made after a moment, on `lowerdirs`; the host's mount table meanwhile, and its upperdir. */
+  async function whileRunning(lowerdirs: string[]): Promise<{ hostMounts: string; upper: string }> {
     const upper = layer();
     const step = runStep({
-      lowerdirs: [base],
+      lowerdirs,
       upperdir: upper,
       scratch: root,
-      process: proc('sleep 0.3; echo made > /made'),
+      process: proc('sleep 0.3; cat /etc/hosts >/dev/null && echo made > /made'),
     });
     await new Promise((r) => setTimeout(r, 150));
     const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
     await step;
+    return { hostMounts, upper };
+  }
+
+  it('has runc mount its overlay in the container, never on the host', async () => {
+    const { hostMounts, upper } = await whileRunning([base]);
     expect(hostMounts).not.toContain(upper);
     expect(tree(upper).sort()).toEqual(['made file']);
   });
@@ -153,16 +159,7 @@ describe('a RUN step', () => {
     const linked = join(root, 'linked-etc');
     mkdirSync(join(linked, 'private/etc'), { recursive: true });
     symlinkSync('private/etc', join(linked, 'etc'));
-    const upper = layer();
-    const step = runStep({
-      lowerdirs: [linked, base],
-      upperdir: upper,
-      scratch: root,
-      process: proc('sleep 0.3; cat /etc/hosts >/dev/null && echo made > /made'),
-    });
-    await new Promise((r) => setTimeout(r, 150));
-    const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
-    await step;
+    const { hostMounts, upper } = await whileRunning([linked, base]);
     expect(hostMounts).toContain(upper);
     expect(tree(upper).sort()).toEqual(['made file']);
   });
