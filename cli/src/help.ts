@@ -127,8 +127,8 @@ Global options (-c, --arg, --no-color): see drydock --help.
 
 Removes what the store (DRYDOCK_HOME, default ~/.cache/drydock) holds that no cache record
 references: layers, snapshots, blobs, abandoned temporary files, and the caches that only save
-time (compressed layer pieces, compiled configs, context walk records). Never races a build: it
-waits for builds in progress to finish.
+time (compressed layer pieces, compiled configs, context walk records, drydock's own code
+caches). Never races a build: it waits for builds in progress to finish.
 
 Options:
   --all             drop every cache record first, and the RUN cache mounts: an empty cache

@@ -138,8 +138,12 @@ describe('drydock prune', () => {
     const home = join(work, 'prune-home');
     const e = { ...env, DRYDOCK_HOME: home };
     ok('build', await drydock(['build', '-c', dir], { env: e }));
+    const codeCaches = async (): Promise<string[]> => readdir(join(home, 'v1', 'code-cache')).catch(() => []);
+    expect(await codeCaches()).not.toEqual([]);
     const kept = ok('prune', await drydock(['prune'], { env: e }));
     expect(kept.stdout).toMatch(/^removed 0 cache records, 0 blobs, 0 snapshots/);
+    // The executable's code caches go too: the next build writes them again.
+    expect(await codeCaches()).toEqual([]);
     const again = ok('rebuild', await drydock(['build', '-c', dir], { env: e }));
     expect(again.stderr).toContain('0 steps executed');
     const walkRecords = async (): Promise<string[]> =>

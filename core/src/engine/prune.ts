@@ -49,9 +49,10 @@ export async function pruneStore(o: PruneStoreOptions = {}): Promise<PruneStoreR
   });
   if (o.all && !o.dryRun) await rm(join(store.paths.base, 'cache-mounts'), { recursive: true, force: true });
   // Compressed layer members only spare rebuilds some deflate time, and grow with every edit:
-  // every prune empties them (the config compile cache likewise).
+  // every prune empties them (the config compile cache likewise, and the executable's code caches,
+  // one per drydock install and version, which the next build writes again).
   let cachedBytes = 0;
-  for (const cache of [MEMBER_CACHE, 'config-js']) {
+  for (const cache of [MEMBER_CACHE, 'config-js', 'code-cache']) {
     const dir = join(store.paths.base, cache);
     cachedBytes += await treeBytes(dir);
     if (!o.dryRun) await rm(dir, { recursive: true, force: true });
