@@ -32,7 +32,7 @@ function fake(side: string, entries: Partial<FsEntry>[], config: Partial<PickedC
     if (full.type === 'file' && !full.digest) full.digest = 'sha256:' + '0'.repeat(64);
     fs.set(full.path, full);
   }
-  return { side, tag: `${side}:fake`, fs, config: { ...nullConfig(), ...config } };
+  return { side, tag: `${side}:fake`, fs, config: { ...nullConfig(), ...config }, history: [] };
 }
 
 describe('comparator on hand-made snapshots', () => {
@@ -162,6 +162,10 @@ describe('comparator on real images', () => {
       expect.stringMatching(/^config Env: .*"EXTRA=1"/),
       'config User: "" (first) vs "nobody" (altered)',
       'config ExposedPorts: null (first) vs {"1234/tcp":{}} (altered)',
+      expect.stringMatching(/^history \d+: none \(first\) vs "RUN \/bin\/sh -c chmod 4755 .* # buildkit" \(altered\)$/),
+      expect.stringMatching(/^history \d+: none \(first\) vs "ENV EXTRA=1" \(altered\)$/),
+      expect.stringMatching(/^history \d+: none \(first\) vs "USER nobody" \(altered\)$/),
+      expect.stringMatching(/^history \d+: none \(first\) vs "EXPOSE map\[1234\/tcp:\{\}\]" \(altered\)$/),
       expect.stringMatching(/^\/etc\/passwd: only in first \(file 0644 0:0 \d+B sha256:/),
       expect.stringMatching(
         /^\/links\/dir\/file: mode 0644 \(first\) vs 4755 \(altered\); content sha256:\w+ "target\\n" \(first\) vs sha256:\w+ "TARGET\\n" \(altered\)$/,

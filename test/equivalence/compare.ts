@@ -15,7 +15,8 @@
  *
  * The config is `docker image inspect`'s `.Config`, field by field (see CONFIG_FIELDS); docker
  * prints an absent field as null, so absent and null are one value, while `[]` or `{}` differ from
- * null because they are different image configs.
+ * null because they are different image configs. The history is `docker history`'s CreatedBy of
+ * each entry, base image's included, oldest first.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -77,6 +78,8 @@ export interface Snapshot {
   tag: string;
   fs: Filesystem;
   config: PickedConfig;
+  /** Each history entry's created_by, oldest first. */
+  history: string[];
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -159,9 +162,22 @@ export async function imageConfig(tag: string): Promise<PickedConfig> {
   return Object.fromEntries(CONFIG_FIELDS.map((f) => [f, config[f] ?? null])) as PickedConfig;
 }
 
+/** `docker history`'s CreatedBy of each entry, oldest first. */
+export async function imageHistory(tag: string): Promise<string[]> {
+  const r = ok(
+    `docker history ${tag}`,
+    await docker(['history', '--no-trunc', '--format', '{{json .CreatedBy}}', tag]),
+  );
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as string)
+    .reverse();
+}
+
 export async function snapshot(side: string, tag: string): Promise<Snapshot> {
-  const [fs, config] = await Promise.all([exportFilesystem(tag), imageConfig(tag)]);
-  return { side, tag, fs, config };
+  const [fs, config, history] = await Promise.all([exportFilesystem(tag), imageConfig(tag), imageHistory(tag)]);
+  return { side, tag, fs, config, history };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -272,8 +288,20 @@ export function diffConfigs(a: Snapshot, b: Snapshot): string[] {
   return lines;
 }
 
+/** Every history entry that differs, by position, one line each. */
+export function diffHistories(a: Snapshot, b: Snapshot): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < Math.max(a.history.length, b.history.length); i++) {
+    const x = a.history[i];
+    const y = b.history[i];
+    const shown = (h: string | undefined): string => (h === undefined ? 'none' : JSON.stringify(h));
+    if (x !== y) lines.push(`history ${i}: ${shown(x)} (${a.side}) vs ${shown(y)} (${b.side})`);
+  }
+  return lines;
+}
+
 export function diffImages(a: Snapshot, b: Snapshot): string[] {
-  return [...diffConfigs(a, b), ...diffFilesystems(a, b)];
+  return [...diffConfigs(a, b), ...diffHistories(a, b), ...diffFilesystems(a, b)];
 }
 
 const MAX_LINES = 150;
@@ -398,5 +426,11 @@ export async function readRootfs(side: string, root: string): Promise<Snapshot> 
     }
   };
   await walk(root, '');
-  return { side, tag: root, fs, config: Object.fromEntries(CONFIG_FIELDS.map((f) => [f, null])) as PickedConfig };
+  return {
+    side,
+    tag: root,
+    fs,
+    config: Object.fromEntries(CONFIG_FIELDS.map((f) => [f, null])) as PickedConfig,
+    history: [],
+  };
 }

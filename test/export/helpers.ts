@@ -9,7 +9,6 @@ import { promisify } from 'node:util';
 import {
   buildImageConfig,
   buildManifest,
-  createdBy,
   serializeImageConfig,
   serializeManifest,
   writeLayer,
@@ -122,7 +121,7 @@ export async function buildTestImage(hello = `hello from drydock export ${RUN_ID
       epoch: EPOCH,
       config: { Env: baseConfig.config.Env ?? ['PATH=/bin'], Cmd: ['cat', '/app/hello.txt'] },
       diffIds: [...baseConfig.rootfs.diff_ids, app.diffId],
-      history: [{ created_by: 'busybox base' }, { created_by: createdBy.copy(['hello.txt'], '/app/') }],
+      history: [{ created_by: 'busybox base' }, { created_by: 'COPY hello.txt /app/ # buildkit' }],
     }),
   );
   const manifest = serializeManifest(

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildImageConfig,
   buildManifest,
-  createdBy,
   entriesFromDirectory,
   serializeImageConfig,
   serializeManifest,
@@ -90,10 +89,10 @@ async function buildTestImage(base: string): Promise<ImageSource> {
     },
     diffIds: [l1.diffId, l2.diffId],
     history: [
-      { created_by: createdBy.copy(['rootfs/'], '/') },
-      { created_by: createdBy.run(['/bin/sh', '-c'], 'rm /etc/old-motd && …') },
-      { created_by: createdBy.meta('ENV GREETING=hello world'), empty_layer: true },
-      { created_by: createdBy.meta('CMD ["cat" "/app/hello.txt"]'), empty_layer: true },
+      { created_by: 'COPY rootfs/ / # buildkit' },
+      { created_by: 'RUN /bin/sh -c rm /etc/old-motd && … # buildkit' },
+      { created_by: 'ENV GREETING=hello world', empty_layer: true },
+      { created_by: 'CMD ["cat" "/app/hello.txt"]', empty_layer: true },
     ],
   });
   const cfg = serializeImageConfig(config);

@@ -40,6 +40,14 @@ export function dockerfileArgs(graph: Graph, image: string): ArgBinding[] {
   return planDockerfile(graph, findImage(graph, image)).args;
 }
 
+/**
+ * The args each stage of an image's Dockerfile redeclares after its FROM, in order, by stage name:
+ * BuildKit's history of the image has an `ARG` entry for each, and its RUN entries list them.
+ */
+export function stageArgDeclarations(graph: Graph, image: string): Map<string, string[]> {
+  return planDockerfile(graph, findImage(graph, image)).declared;
+}
+
 interface Plan {
   image: ImageGraph;
   /** Declared before the first FROM, in `graph.args` order. */
@@ -47,6 +55,8 @@ interface Plan {
   aliases: Map<string, string>;
   /** Each stage's text: FROM, its ARGs, its instructions. */
   stages: string[];
+  /** The args each stage redeclares, by stage name. */
+  declared: Map<string, string[]>;
   features: Set<FeatureId>;
   inlined: BakedArg[];
 }
@@ -58,6 +68,7 @@ function planDockerfile(graph: Graph, img: ImageGraph): Plan {
   const inlined: BakedArg[] = [];
   const globals = new Set<string>();
   const stages: string[] = [];
+  const declared = new Map<string, string[]>();
   const finalShell = new Map<string, readonly string[]>();
 
   for (const ref of [...aliases.keys()]) referencedNames(ref).forEach((n) => globals.add(n));
@@ -90,10 +101,11 @@ function planDockerfile(graph: Graph, img: ImageGraph): Plan {
     const mentioned = new Set(instructions.flatMap(referencedNames));
     const scoped = stageArgs(graph, stage).filter((a) => mentioned.has(a));
     scoped.forEach((a) => globals.add(a));
+    declared.set(stage.name, scoped);
     stages.push([from, ...scoped.map((a) => `ARG ${a}`), ...instructions].join('\n'));
   }
   const args = graph.args.filter((a) => globals.has(a.name));
-  return { image: img, args, aliases, stages, features, inlined };
+  return { image: img, args, aliases, stages, declared, features, inlined };
 }
 
 function argLine(a: ArgBinding): string {

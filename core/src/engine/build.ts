@@ -31,6 +31,7 @@ import type { BuildEvent } from './events.js';
 import { imageUses, LOCK_FILE, pinImages, readLock, writeLock } from './lock.js';
 import { parseSecretFlag, Secrets } from './secrets.js';
 import { DependencyFailed, formatPlatform, Solver, StepFailed } from './solver.js';
+import { stageArgDeclarations } from '../dockerfile/index.js';
 import type { ImageState, Platform } from './state.js';
 
 export interface BuildOptions {
@@ -216,6 +217,8 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     const recovering = session.recovered ? undefined : recover(store);
     recovering?.catch(() => {});
     session.recovered = true;
+    // As BuildKit's history of the emitted Dockerfile has them (an ARG entry per declared arg).
+    const declaredByImage = new Map<string, Map<string, string[]>>();
     const solver = new Solver({
       store,
       client,
@@ -231,6 +234,11 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+      declaredArgs: (image) => {
+        let declared = declaredByImage.get(image.name);
+        if (!declared) declaredByImage.set(image.name, (declared = stageArgDeclarations(o.graph, image.name)));
+        return declared;
+      },
     });
     let solvedAt = started;
     let exportMs = 0;

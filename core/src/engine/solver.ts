@@ -14,13 +14,14 @@ import { downloadUrl } from '../copy/index.js';
 import { ExecError, unmountsDone } from '../exec/index.js';
 import type { ImageGraph, MountSpec, Node, Source, StageGraph } from '../graph/types.js';
 import { instructionLine, oneLine } from '../graph/render-instruction.js';
-import { createdBy, type HistoryEntry } from '../oci/index.js';
+import type { HistoryEntry } from '../oci/index.js';
 import type { RegistryClient } from '../registry/index.js';
 import type { Store } from '../store/index.js';
 import type { BuildEvent, StepEvent } from './events.js';
 import { expandWord } from './expand.js';
+import { createdByOf } from './history.js';
 import { absoluteDest, copyNode, workdirNode, type CopyFrom } from './file-nodes.js';
-import { applyNode, DEFAULT_SHELL, startStage, wordVars, type ConfigState } from './image-config.js';
+import { applyNode, startStage, wordVars, type ConfigState } from './image-config.js';
 import { pullImage } from './images.js';
 import type { ContextCache } from './contexts.js';
 import { SCRATCH_STATE, cacheKey, configState, imageState, layerState } from './keys.js';
@@ -50,6 +51,11 @@ export interface SolverOptions {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onEvent?: (event: BuildEvent) => void;
+  /**
+   * The args each stage of an image declares in its emitted Dockerfile, by stage name: the image's
+   * history has an `ARG` entry for each, as BuildKit's has (none when not given).
+   */
+  declaredArgs?: (image: ImageGraph) => ReadonlyMap<string, readonly string[]>;
 }
 
 /** What a cache record holds: the node's layer, or none when it changed nothing. */
@@ -216,8 +222,13 @@ export class Solver {
       state = { ...from, config: startStage(from.config.config) };
     }
     const args = this.stageArgs(stage, state.platform);
+    const declared = this.o.declaredArgs?.(image).get(stage.name) ?? [];
+    state = {
+      ...state,
+      history: [...state.history, ...declared.map((name) => ({ created_by: `ARG ${name}`, empty_layer: true }))],
+    };
     for (const [i, node] of stage.nodes.entries()) {
-      state = await this.node(image, stage, i, node, state, args);
+      state = await this.node(image, stage, i, node, state, args, declared);
     }
     return state;
   }
@@ -249,6 +260,7 @@ export class Solver {
     node: Node,
     state: StageState,
     args: ReadonlyMap<string, string>,
+    declared: readonly string[] = [],
   ): Promise<StageState> {
     let config: ConfigState;
     try {
@@ -262,11 +274,20 @@ export class Solver {
         0,
       );
     }
+    const vars = wordVars(state.config, args);
+    const createdBy = createdByOf(node, {
+      x: (word) => expandWord(word, vars),
+      before: state.config.config,
+      after: config.config,
+      declared,
+      argValue: (name) => args.get(name),
+    });
     if (!FILE_OPS.has(node.op)) {
       return {
         ...state,
         config,
-        history: [...state.history, { created_by: oneLine(instructionLine(node)), empty_layer: true }],
+        history:
+          createdBy === undefined ? state.history : [...state.history, { created_by: createdBy, empty_layer: true }],
         digest: configState(state.digest, config.config),
       };
     }
@@ -325,7 +346,7 @@ export class Solver {
         await this.o.store.putRecord(key, { layer: null } satisfies StepRecord);
       }
     }
-    const history: HistoryEntry = { created_by: historyText(node, config.config.Shell, text) };
+    const history: HistoryEntry = { created_by: createdBy ?? text };
     if (!layer) history.empty_layer = true;
     return {
       ...state,
@@ -547,21 +568,6 @@ function mountFrom(m: MountSpec): Source | undefined {
 }
 
 const isUrl = (s: string): boolean => /^https?:\/\//.test(s);
-
-function historyText(node: Node, shell: string[] | undefined, text: string): string {
-  switch (node.op) {
-    case 'run':
-      return 'exec' in node.command
-        ? createdBy.runExec(node.command.exec)
-        : createdBy.run(shell ?? DEFAULT_SHELL, node.command.shell);
-    case 'copy':
-      return createdBy.copy(node.sources, node.dest);
-    case 'add':
-      return createdBy.add(node.sources, node.dest);
-    default:
-      return text;
-  }
-}
 
 export function formatPlatform(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;

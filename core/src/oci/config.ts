@@ -65,16 +65,6 @@ export function epochToRfc3339(epoch: number): string {
   return new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** `created_by` as BuildKit's Dockerfile frontend writes it, so `docker history` reads the same. */
-export const createdBy = {
-  run: (shell: string[], script: string): string => `RUN ${[...shell, script].join(' ')} # buildkit`,
-  runExec: (argv: string[]): string => `RUN ${JSON.stringify(argv)} # buildkit`,
-  copy: (sources: string[], dest: string): string => `COPY ${[...sources, dest].join(' ')} # buildkit`,
-  add: (sources: string[], dest: string): string => `ADD ${[...sources, dest].join(' ')} # buildkit`,
-  /** Metadata steps carry no `# buildkit` suffix in BuildKit's history (`ENV A=b`, `CMD ["x"]`, …). */
-  meta: (instruction: string): string => instruction,
-};
-
 /** The OCI image config; throws if history and diff_ids disagree, which every reader would reject. */
 export function buildImageConfig(spec: ImageConfigSpec): ImageConfig {
   const layered = spec.history.filter((h) => !h.empty_layer).length;

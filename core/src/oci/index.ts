@@ -29,7 +29,6 @@ export { lookupLowerdirs, type MergedEntry } from './lowerdir-view.js';
 export {
   buildImageConfig,
   serializeImageConfig,
-  createdBy,
   epochToRfc3339,
   type ImageConfig,
   type ImageConfigSpec,
