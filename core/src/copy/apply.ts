@@ -3,7 +3,7 @@ import { copyFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { ContextChangedError, type SelectedEntry, type Selection } from '../context/index.js';
 import { secureJoin } from '../exec/paths.js';
-import { contentXattrs, readXattrs, writeXattrs, type HostFileStat } from '../oci/index.js';
+import { contentXattrs, isHashedFile, readXattrs, writeXattrs, type HostFileStat } from '../oci/index.js';
 import { extractArchive, isArchive } from './archive.js';
 import type { Owner } from './chown.js';
 import { ensureDir } from './dirs.js';
@@ -211,7 +211,7 @@ class Writer {
   /** Throws unless a context file's stats are those it was hashed with (CopyOptions.hashed). */
   #unchanged(e: SelectedEntry, st: Stats): void {
     const expect = this.o.hashed?.(e.src);
-    if (expect && (st.ino !== expect.ino || st.mtimeMs !== expect.mtimeMs || st.ctimeMs !== expect.ctimeMs)) {
+    if (expect && !isHashedFile(st, expect)) {
       throw new ContextChangedError(this.o.sourceRoot, e.src, 'was modified');
     }
   }

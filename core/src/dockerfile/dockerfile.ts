@@ -42,10 +42,18 @@ export function dockerfileArgs(graph: Graph, image: string): ArgBinding[] {
 
 /**
  * The args each stage of an image's Dockerfile redeclares after its FROM, in order, by stage name:
- * BuildKit's history of the image has an `ARG` entry for each, and its RUN entries list them.
+ * BuildKit's history of the image has an `ARG` entry for each, and its RUN entries list them. For an
+ * image no Dockerfile can express (a value with a line break), the args each stage uses: a native
+ * build of it must not fail for what only the emitter cannot write.
  */
 export function stageArgDeclarations(graph: Graph, image: string): Map<string, string[]> {
-  return planDockerfile(graph, findImage(graph, image)).declared;
+  const img = findImage(graph, image);
+  try {
+    return planDockerfile(graph, img).declared;
+  } catch (error) {
+    if (!(error instanceof DiagnosticError)) throw error;
+    return new Map(img.stages.map((stage) => [stage.name, stageArgs(graph, stage)]));
+  }
 }
 
 interface Plan {

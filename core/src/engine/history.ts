@@ -5,7 +5,8 @@
  * `ARG` entry per arg a stage declares, and RUN prefixed with those args' values. ONBUILD has none.
  */
 import type { Node } from '../graph/types.js';
-import { exposedPorts, type RuntimeConfig } from './image-config.js';
+import { comparePaths } from '../oci/index.js';
+import { envEntries, exposedPorts, type RuntimeConfig } from './image-config.js';
 
 /** What an instruction's entry is made from: its word expansion and the config before and after it. */
 export interface HistoryContext {
@@ -30,7 +31,7 @@ export function createdByOf(node: Node, c: HistoryContext): string | undefined {
     case 'workdir':
       return `WORKDIR ${c.after.WorkingDir ?? '/'}`;
     case 'expose': {
-      const ports = [...new Set(node.ports.flatMap((p) => exposedPorts(x(p))))].sort(goStringOrder);
+      const ports = [...new Set(node.ports.flatMap((p) => exposedPorts(x(p))))].sort(comparePaths); // Go prints a map's keys in byte order
       return `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`;
     }
     case 'volume':
@@ -63,13 +64,8 @@ export function createdByOf(node: Node, c: HistoryContext): string | undefined {
 /** `|N NAME=value …`: the stage's declared args as a RUN sees them (BuildKit's runCommandString). */
 function runArgs(c: HistoryContext): string[] {
   if (c.declared.length === 0) return [];
-  const env = new Map((c.before.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const env = new Map(envEntries(c.before));
   return [`|${c.declared.length}`, ...c.declared.map((name) => `${name}=${env.get(name) ?? c.argValue(name) ?? ''}`)];
-}
-
-/** Go's sort of map keys when it prints a map (byte order). */
-function goStringOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /** Go's `%q` of a []string: `["a" "b c"]`. */

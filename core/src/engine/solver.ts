@@ -262,17 +262,21 @@ export class Solver {
     args: ReadonlyMap<string, string>,
     declared: readonly string[] = [],
   ): Promise<StageState> {
+    const text = oneLine(instructionLine(node));
+    const event = {
+      type: 'step' as const,
+      image: image.name,
+      stage: stage.name,
+      index: i + 1,
+      total: stage.nodes.length,
+      text,
+    };
     let config: ConfigState;
     try {
       config = applyNode(state.config, node, args);
     } catch (error) {
       // A value an arg gave that the instruction cannot take (EXPOSE of a word that is no port).
-      const text = oneLine(instructionLine(node));
-      throw this.stepFailed(
-        { type: 'step', image: image.name, stage: stage.name, index: i + 1, total: stage.nodes.length, text },
-        error,
-        0,
-      );
+      throw this.stepFailed(event, error, 0);
     }
     const vars = wordVars(state.config, args);
     const createdBy = createdByOf(node, {
@@ -291,15 +295,6 @@ export class Solver {
         digest: configState(state.digest, config.config),
       };
     }
-    const text = oneLine(instructionLine(node));
-    const event = {
-      type: 'step' as const,
-      image: image.name,
-      stage: stage.name,
-      index: i + 1,
-      total: stage.nodes.length,
-      text,
-    };
     const { key, run, dependsOn } = await this.prepare(image, stage, i, node, state, config, args);
     const record = this.o.noCache ? undefined : await this.o.store.getRecord<StepRecord>(key);
     let layer: Layer | LayerWrite | undefined;

@@ -21,6 +21,16 @@ export function volatileSupported(): boolean {
   return major > 5 || (major === 5 && minor >= 10);
 }
 
+/** Overlay's mount options, `volatile` last (mount() drops it on kernels without it). */
+function overlayOptions(lowerdirs: readonly string[], upperdir: string, workdir: string): string[] {
+  return [`lowerdir=${lowerdirs.join(':')}`, `upperdir=${upperdir}`, `workdir=${workdir}`, 'volatile'];
+}
+
+/** A path overlay options cannot carry (`,` and `:` separate them), if any. */
+function unsafePath(o: { lowerdirs: readonly string[]; upperdir: string; workdir: string }): string | undefined {
+  return [...o.lowerdirs, o.upperdir, o.workdir].find((dir) => /[,:]/.test(dir));
+}
+
 /**
  * The options of a volatile overlay of `lowerdirs` (top first) for a mount made elsewhere (runc,
  * in a container's namespace): undefined when they would not fit the page a mount takes, or a path
@@ -31,12 +41,9 @@ export function volatileOverlayOptions(o: {
   upperdir: string;
   workdir: string;
 }): string[] | undefined {
-  const options = [`lowerdir=${o.lowerdirs.join(':')}`, `upperdir=${o.upperdir}`, `workdir=${o.workdir}`, 'volatile'];
-  const paths = [...o.lowerdirs, o.upperdir, o.workdir];
-  if (o.lowerdirs.length === 0 || paths.some((p) => /[,:]/.test(p)) || options.join(',').length > MAX_OPTIONS) {
-    return undefined;
-  }
-  return options;
+  if (o.lowerdirs.length === 0 || unsafePath(o) !== undefined) return undefined;
+  const options = overlayOptions(o.lowerdirs, o.upperdir, o.workdir);
+  return options.join(',').length > MAX_OPTIONS ? undefined : options;
 }
 
 /**
@@ -63,14 +70,12 @@ export async function mountOverlay(o: {
   // The upperdir of a mount being torn down may be a lowerdir of this one (its step's snapshot):
   // overlay warns of layers shared with a live mount.
   await unmountsDone();
-  for (const dir of [...o.lowerdirs, o.upperdir, o.workdir]) {
-    if (/[,:]/.test(dir)) throw new Error(`overlay path may not contain , or : (${dir})`);
-  }
+  const unsafe = unsafePath(o);
+  if (unsafe !== undefined) throw new Error(`overlay path may not contain , or : (${unsafe})`);
   if (o.lowerdirs.length > MAX_LOWERDIRS) {
     throw new Error(`${o.lowerdirs.length} layers to mount: overlayfs stacks at most ${MAX_LOWERDIRS}`);
   }
-  const optionsWith = (lowers: readonly string[]): string =>
-    `lowerdir=${lowers.join(':')},upperdir=${o.upperdir},workdir=${o.workdir},volatile`;
+  const optionsWith = (lowers: readonly string[]): string => overlayOptions(lowers, o.upperdir, o.workdir).join(',');
   let options = optionsWith(o.lowerdirs);
   let links: string | undefined;
   if (options.length > MAX_OPTIONS) {

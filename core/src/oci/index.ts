@@ -6,7 +6,7 @@ export { writeLayer, type WriteLayerOptions, type WrittenLayer } from './write-l
 export type { MemberCache } from './members.js';
 export { readTar, type TarEntry, type TarHeader } from './tar-reader.js';
 export { TarParser, type TarHandlers } from './tar-parser.js';
-export { hostFileContent, type HostFileStat } from './tar-writer.js';
+export { hostFileContent, isHashedFile, type HostFileStat } from './tar-writer.js';
 export { entriesFromDirectory, type FromDirectoryOptions } from './from-directory.js';
 export { entriesFromUpperdir, WHITEOUT_PREFIX, OPAQUE_WHITEOUT } from './from-upperdir.js';
 export {

@@ -180,9 +180,12 @@ function checkUnchanged(entry: LayerEntry, host: string, expect: HostFileStat | 
   if (expect === undefined) return;
   const st = fd === undefined ? lstatSync(host, { throwIfNoEntry: false }) : fstatSync(fd);
   if (st === undefined) throw removedError(entry, host);
-  if (st.ino !== expect.ino || st.mtimeMs !== expect.mtimeMs || st.ctimeMs !== expect.ctimeMs) {
-    throw new Error(`layer entry ${entry.path}: ${host} changed while the build read it`);
-  }
+  if (!isHashedFile(st, expect)) throw new Error(`layer entry ${entry.path}: ${host} changed while the build read it`);
+}
+
+/** Whether a file's stats are those it had when its content was hashed (same inode, times unchanged). */
+export function isHashedFile(st: HostFileStat, expect: HostFileStat): boolean {
+  return st.ino === expect.ino && st.mtimeMs === expect.mtimeMs && st.ctimeMs === expect.ctimeMs;
 }
 
 // Headers and contents are gathered into buffers of this size, so hashing and compressing (and any stream
